@@ -1,0 +1,1 @@
+"""Learner stubs: one module per topic; each function is yours to implement."""

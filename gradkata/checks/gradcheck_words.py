@@ -1,0 +1,117 @@
+"""The learner-facing words of a failed gradient check.
+
+A few lines, no tensor dumps: for each wrong input the likely cause in
+plain words, its worst elements (yours against the numeric value and the
+tolerance that judged it), and the seed that reproduces the check.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .gradcheck_calls import Operand
+from .gradcheck_kinds import Diagnosis, Worst
+
+CLOSE = 1e-6  # a fitted factor this close (relative) to k or 1/k is called k or 1/k
+NOT_TIED = ("mutates_input", "nondeterministic", "arity")
+
+
+def shape_words(shape: tuple[int, ...]) -> str:
+    return str(tuple(shape))
+
+
+def number_words(n: int) -> str:
+    """10000 -> '10 000' (a thin, locale-free thousands separator)."""
+    return f"{n:,}".replace(",", " ")
+
+
+def count_words(count: int, total: int, exact: bool) -> str:
+    """'7 of 10 000 elements', 'about 1 200 of 100 000 elements'."""
+    return f"{'' if exact else 'about '}{number_words(count)} of {number_words(total)} elements"
+
+
+def fraction_words(factor: float) -> str:
+    """2.0 -> '2', 0.25 -> '1/4', -0.5 -> '-1/2', 0.3 -> '0.3', 1.0000003 -> '1.0000003'."""
+    sign, size = ("-" if factor < 0 else ""), abs(factor)
+    if abs(size - 1) <= CLOSE:
+        return f"{factor:.8g}"
+    if size >= 1 and abs(size - round(size)) <= CLOSE * size:
+        return f"{sign}{round(size)}"
+    if 0 < size < 1 and abs(1 / size - round(1 / size)) <= CLOSE / size:
+        return f"{sign}1/{round(1 / size)}"
+    return f"{factor:.4g}"
+
+
+def factor_words(factor: float, name: str, ops: tuple[Operand, ...]) -> str:
+    """'off by a factor of 1/4 — the batch size: mean vs sum? Your gradient ...'."""
+    text = fraction_words(factor)
+    hint = _factor_hint(factor, ops)
+    relation = f"{text} of the right one" if "/" in text else f"{text} times the right one"
+    said = f"off by a factor of {text}" + (f" — {hint}" if hint else ".")
+    return f"{said} Your gradient for {name} is {relation}."
+
+
+def _factor_hint(factor: float, ops: tuple[Operand, ...]) -> str:
+    def near(n: int) -> bool:
+        return n > 1 and min(abs(factor - n) / n, abs(factor * n - 1)) <= CLOSE
+
+    if any(near(op.shape[0]) for op in ops if len(op.shape) >= 1):
+        return "the batch size: mean vs sum?"
+    if any(near(op.value.numel()) for op in ops):
+        return "the number of elements: mean vs sum?"
+    if near(2):
+        return "a factor 2: the derivative of u² is 2u"
+    return ""
+
+
+def pattern_words(op: Operand, ops: tuple[Operand, ...], wrong: torch.Tensor | None) -> str:
+    """', all where x < 0' or ', all in row 3' when every wrong element shares it, else ''."""
+    if wrong is None or not bool(wrong.any()) or bool(wrong.all()):
+        return ""
+    mask = wrong.view(op.shape)
+    for other in [op, *(o for o in ops if o is not op and o.shape == op.shape)]:
+        v = other.value
+        for text, holds in ((f"{other.name} < 0", v < 0), (f"{other.name} > 0", v > 0),
+                            (f"{other.name} = 0", v == 0)):
+            if bool(holds[mask].all()) and not bool(holds.all()):
+                return f", all where {text}"
+    return _position_words(mask)
+
+
+def _position_words(mask: torch.Tensor) -> str:
+    if mask.dim() < 2:
+        return ""
+    for dim, what in ((0, "row"), (mask.dim() - 1, "column")):
+        others = tuple(d for d in range(mask.dim()) if d != dim)
+        hit = mask.any(dim=others).nonzero().flatten()
+        if len(hit) == 1 and mask.shape[dim] > 1:
+            last = " (the last)" if int(hit[0]) == mask.shape[dim] - 1 else ""
+            return f", all in {what} {int(hit[0])}{last}"
+    return ""
+
+
+def _label(name: str | None, index: tuple[int, ...]) -> str:
+    return f"{name}[{', '.join(map(str, index))}]" if index else f"{name}"
+
+
+def _element(name: str | None, w: Worst) -> str:
+    if w.bracket:
+        numeric = f"between {w.bracket[0]:.4g} and {w.bracket[1]:.4g} (a kink)"
+    else:
+        numeric = f"{w.numeric:.4g}"
+    return f"   {_label(name, w.index)}: yours {w.yours:.4g}, numeric {numeric}"
+
+
+def message(diagnoses: list[Diagnosis], seed: int, given: bool) -> str:
+    """The whole explanation: a block per diagnosis, then how to reproduce it."""
+    lines = [f"gradient check failed (seed={seed} reproduces it):"]
+    for d in diagnoses:
+        tied = d.input is not None and d.kind not in NOT_TIED
+        lines.append(f"{d.input}: {d.cause}" if tied else d.cause)
+        lines += [_element(d.input, w) for w in d.worst]
+        if d.worst:
+            upstream = "the grad_out given" if given else "a random grad_out"
+            at = _label(d.input, d.worst[0].index)
+            lines.append(f"   (for {upstream}; tolerance {d.worst[0].tol:.2g} at {at}, "
+                         "from central differences in float64)")
+    return "\n".join(lines)

@@ -1,0 +1,51 @@
+"""Purity: an exercise never modifies its inputs (SPEC §1)."""
+
+from __future__ import annotations
+
+import inspect
+
+import torch
+
+from .failure import CheckFailure
+
+
+def check_inputs_unchanged(fn, *args, what: str, **kwargs):
+    """Call ``fn`` and raise :class:`CheckFailure` if it changed a tensor argument.
+
+    Both the values and the tensor's version counter are compared: the
+    counter also catches an in-place op that happened to restore the values.
+    Returns ``fn``'s result.
+    """
+    named = _tensor_arguments(fn, args, kwargs)
+    before = {name: (t.detach().clone(), t._version) for name, t in named.items()}
+    result = fn(*args, **kwargs)
+    for name, tensor in named.items():
+        saved, version = before[name]
+        changed = ~_same(tensor.detach(), saved)
+        if bool(changed.any()):
+            raise CheckFailure(
+                f"{what} modified its input {name} in place ({int(changed.sum())} of "
+                f"{changed.numel()} elements changed): compute into a new tensor, e.g. "
+                f"x.clamp(...) rather than x.clamp_(...), y = x.clone() before y[...] = ..."
+            )
+        if tensor._version != version:
+            raise CheckFailure(
+                f"{what} wrote into its input {name} in place (its values were put back, but "
+                f"callers may share that memory): leave inputs untouched"
+            )
+    return result
+
+
+def _tensor_arguments(fn, args, kwargs) -> dict[str, torch.Tensor]:
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs).arguments
+    except (TypeError, ValueError):  # odd signature: fall back to positions
+        bound = {f"argument {i + 1}": a for i, a in enumerate(args)} | dict(kwargs)
+    return {name: v for name, v in bound.items() if isinstance(v, torch.Tensor)}
+
+
+def _same(now: torch.Tensor, saved: torch.Tensor) -> torch.Tensor:
+    """Elementwise 'unchanged', counting NaN == NaN and telling 0.0 from -0.0 apart not at all."""
+    if now.shape != saved.shape or now.dtype != saved.dtype:
+        return torch.zeros(saved.shape, dtype=torch.bool)
+    return (now == saved) | (now.isnan() & saved.isnan())

@@ -1,0 +1,126 @@
+"""Pure functions: check outcomes -> exercise states -> scores (SPEC §3).
+
+A family passes when every test of it passed; each family that ran carries
+an equal share of the exercise's points; a family whose tests were all
+skipped (real-GPU parity without a GPU) gives its share to the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .catalog import Catalog, Exercise
+
+FAMILIES = ("value", "grad", "property", "stability", "dtype", "device", "purity",
+            "guard", "errors", "convergence")
+STATES = ("passed", "failed", "todo", "error", "missing")
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One test's result, as the plugin recorded it."""
+
+    exercise: str
+    family: str
+    test: str  # pytest node id
+    outcome: str  # "passed" | "failed" | "skipped" | "todo"
+    explanation: str = ""
+    todo_origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExerciseGrade:
+    exercise: Exercise
+    state: str
+    score: float
+    checks: dict[str, str] = field(default_factory=dict)  # family -> passed|failed|skipped
+    output: str = ""  # learner-facing: why it is not passed ("" when passed)
+    failed_family: str | None = None
+    blocked_by: Exercise | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    exercises: tuple[ExerciseGrade, ...]
+
+    @property
+    def score(self) -> float:
+        return sum(g.score for g in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(g.exercise.points for g in self.exercises)
+
+    @property
+    def passed(self) -> int:
+        return sum(g.state == "passed" for g in self.exercises)
+
+    def next_up(self) -> ExerciseGrade | None:
+        """The first exercise in learning order that is not passed."""
+        return next((g for g in self.exercises if g.state != "passed"), None)
+
+    def exit_status(self, require_complete: bool) -> int:
+        bad = {"failed", "error", "missing"} | ({"todo"} if require_complete else set())
+        return 1 if any(g.state in bad for g in self.exercises) else 0
+
+
+def grade_exercise(exercise: Exercise, outcomes: Iterable[CheckOutcome], catalog: Catalog,
+                   problem: tuple[str, str] | None = None) -> ExerciseGrade:
+    """Grade one exercise from its tests' outcomes.
+
+    problem: ``(state, reason)`` when its module is broken or missing.
+    """
+    if problem is not None:
+        state, reason = problem
+        return ExerciseGrade(exercise, state, 0.0, output=reason)
+    outcomes = list(outcomes)
+    todo = next((o for o in outcomes if o.outcome == "todo"), None)
+    if todo is not None:
+        return _todo_grade(exercise, todo, catalog)
+    checks = family_statuses(outcomes)
+    ran = [f for f, status in checks.items() if status != "skipped"]
+    passed = [f for f in ran if checks[f] == "passed"]
+    score = exercise.points * len(passed) / len(ran) if ran else exercise.points
+    failed = next((f for f in ran if checks[f] == "failed"), None)
+    if failed is None:
+        return ExerciseGrade(exercise, "passed", score, checks)
+    first = next(o for o in outcomes if o.family == failed and o.outcome == "failed")
+    return ExerciseGrade(exercise, "failed", score, checks, first.explanation, failed)
+
+
+def family_statuses(outcomes: list[CheckOutcome]) -> dict[str, str]:
+    """family -> "failed" if any test failed, "passed" if any passed, else "skipped"."""
+    by_family: dict[str, set[str]] = {}
+    for outcome in outcomes:
+        by_family.setdefault(outcome.family, set()).add(outcome.outcome)
+    ordered = sorted(by_family, key=lambda f: FAMILIES.index(f) if f in FAMILIES else len(FAMILIES))
+    return {
+        family: "failed" if "failed" in by_family[family]
+        else "passed" if "passed" in by_family[family] else "skipped"
+        for family in ordered
+    }
+
+
+def _todo_grade(exercise: Exercise, todo: CheckOutcome, catalog: Catalog) -> ExerciseGrade:
+    ids = {ex.id: ex for ex in catalog.exercises}
+    origin = next((ids[o] for o in todo.todo_origins if o in ids), exercise)
+    if origin.id == exercise.id:
+        return ExerciseGrade(exercise, "todo", 0.0,
+                             output=f"not done yet: {exercise.name} raises NotImplementedError")
+    return ExerciseGrade(
+        exercise, "todo", 0.0, blocked_by=origin,
+        output=f"blocked by {origin.number} ({origin.id} raises NotImplementedError)",
+    )
+
+
+def grade(exercises: Iterable[Exercise], outcomes: Iterable[CheckOutcome], catalog: Catalog,
+          problems: dict[str, tuple[str, str]]) -> Grade:
+    """Grade ``exercises`` (in catalogue order) from all recorded outcomes."""
+    by_exercise: dict[str, list[CheckOutcome]] = {}
+    for outcome in outcomes:
+        by_exercise.setdefault(outcome.exercise, []).append(outcome)
+    return Grade(tuple(
+        grade_exercise(ex, by_exercise.get(ex.id, []), catalog, problems.get(ex.id))
+        for ex in exercises
+    ))

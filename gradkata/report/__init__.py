@@ -1,0 +1,1 @@
+"""Renderings of a grade: the terminal card and Gradescope JSON."""

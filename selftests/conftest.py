@@ -1,0 +1,24 @@
+"""Shared fixtures for gradkata's own tests."""
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    from gradkata.catalog import load_catalog
+
+    return load_catalog(ROOT / "catalog.toml")
+
+
+@pytest.fixture(scope="session")
+def reference(catalog):
+    """The reference solutions, imported the way the grader imports them."""
+    from gradkata.loader import load_implementation
+
+    return load_implementation("solutions", catalog.solutions_dir, catalog)

@@ -1,0 +1,1 @@
+"""Known-wrong learner implementations, one module per topic."""
