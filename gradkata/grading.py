@@ -75,9 +75,10 @@ def grade_exercise(exercise: Exercise, outcomes: Iterable[CheckOutcome], catalog
         state, reason = problem
         return ExerciseGrade(exercise, state, 0.0, output=reason)
     outcomes = list(outcomes)
-    todo = next((o for o in outcomes if o.outcome == "todo"), None)
-    if todo is not None:
-        return _todo_grade(exercise, todo, catalog)
+    todos = [o for o in outcomes if o.outcome == "todo"]
+    if todos:  # its own stub first: "blocked by" only when its own code is written
+        own = [o for o in todos if _first_exercise(o.todo_origins, catalog) in (None, exercise.id)]
+        return _todo_grade(exercise, (own or todos)[0], catalog)
     checks = family_statuses(outcomes)
     ran = [f for f, status in checks.items() if status != "skipped"]
     passed = [f for f in ran if checks[f] == "passed"]
@@ -102,9 +103,15 @@ def family_statuses(outcomes: list[CheckOutcome]) -> dict[str, str]:
     }
 
 
+def _first_exercise(origins: tuple[str, ...], catalog: Catalog) -> str | None:
+    """The innermost graded function on a todo's stack that is an exercise."""
+    ids = {ex.id for ex in catalog.exercises}
+    return next((o for o in origins if o in ids), None)
+
+
 def _todo_grade(exercise: Exercise, todo: CheckOutcome, catalog: Catalog) -> ExerciseGrade:
-    ids = {ex.id: ex for ex in catalog.exercises}
-    origin = next((ids[o] for o in todo.todo_origins if o in ids), exercise)
+    origin_id = _first_exercise(todo.todo_origins, catalog)
+    origin = catalog.exercise(origin_id) if origin_id else exercise
     if origin.id == exercise.id:
         return ExerciseGrade(exercise, "todo", 0.0,
                              output=f"not done yet: {exercise.name} raises NotImplementedError")

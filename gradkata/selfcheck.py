@@ -50,6 +50,13 @@ def run_exercise_checks(test_module: types.ModuleType, catalog, exercise,
     return runs
 
 
+def families_of(test_module: types.ModuleType, topic) -> set[str]:
+    """Every check family the tests of ``test_module`` use for ``topic``'s exercises
+    (families that only run on real CUDA, and so are skipped here, left out)."""
+    return {family for exercise in topic.exercises
+            for _, _, _, family in _tests_of(test_module, exercise.id)}
+
+
 def failed_families(runs: list[CheckRun]) -> dict[str, list[str]]:
     """family -> the failure messages of its failed tests."""
     failed: dict[str, list[str]] = {}
@@ -60,7 +67,7 @@ def failed_families(runs: list[CheckRun]) -> dict[str, list[str]]:
 
 
 def _tests_of(module, exercise_id: str) -> Iterator[tuple[str, object, dict, str]]:
-    for name, function in vars(module).items():
+    for name, function in list(vars(module).items()):  # tests may add __warningregistry__
         if not name.startswith("test_") or not callable(function) or _skipped(function):
             continue
         marks = getattr(function, "pytestmark", [])

@@ -73,10 +73,11 @@ def _short(value) -> str:
     return repr(value)
 
 
-def shapes(min_dims: int = 0, max_dims: int = 4, max_side: int = 5) -> st.SearchStrategy:
-    """Tensor shapes from ``min_dims`` to ``max_dims`` axes, each of 1..max_side."""
+def shapes(min_dims: int = 0, max_dims: int = 4, min_side: int = 1,
+           max_side: int = 5) -> st.SearchStrategy:
+    """Tensor shapes from ``min_dims`` to ``max_dims`` axes, each of min_side..max_side."""
     return st.integers(min_dims, max_dims).flatmap(
-        lambda ndim: st.tuples(*[st.integers(1, max_side)] * ndim)
+        lambda ndim: st.tuples(*[st.integers(min_side, max_side)] * ndim)
     )
 
 

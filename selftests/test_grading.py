@@ -91,3 +91,11 @@ def test_the_card_speaks_chinese_when_asked(catalog):
     assert any("activations.sigmoid" in line and "通过" in line for line in lines)
     assert any(line.strip() == "grad: sign error" for line in lines)
     assert any(line.startswith("下一个: 4.2 activations.sigmoid_backward") for line in lines)
+
+
+def test_its_own_stub_outranks_a_blocking_one(catalog):
+    """Both stubs: 4.2 is todo on its own account, not "blocked by 4.1"."""
+    results = [outcome(BACKWARD, "grad", "todo", origins=(SIGMOID, BACKWARD)),
+               outcome(BACKWARD, "value", "todo", origins=(BACKWARD,))]
+    graded = grade_exercise(catalog.exercise(BACKWARD), results, catalog)
+    assert graded.blocked_by is None and graded.state == "todo"

@@ -22,7 +22,7 @@ from gradkata import check_gradient, exercise
 from gradkata.checks import devices, purity, values
 from gradkata.checks.failure import CheckFailure
 from gradkata.checks.guard import check_no_forbidden_calls, check_source_clean, scan_source
-from gradkata.strategies import Call, dims_of, float_tensors, like, stress_tensors
+from gradkata.strategies import Call, dims_of, float_tensors, like, shapes, stress_tensors
 
 TOPIC = "activations"
 
@@ -148,21 +148,25 @@ def assert_matches_reference(case: Case, call: Call, result) -> None:
 
 # -- value / grad: parity with PyTorch ------------------------------------------------
 
+# The finite-difference check comes first: when both grad tests fail, the card
+# shows its diagnosis (sign error, a factor, which elements).
+@pytest.mark.parametrize("case", params("grad", BACKWARDS))
+@given(data=st.data())
+def test_backward_matches_finite_differences_of_your_forward(impl, case: Case, data):
+    # At least a few elements, so a wrong backward is diagnosed by its
+    # pattern (which elements, what factor) rather than by one number.
+    call = data.draw(case.calls(float_tensors(shape=shapes(1, 3, min_side=3))), label="call")
+    (grad_out, x), options = call.args, call.kwargs
+    forward, backward = getattr(impl, case.forward_name), getattr(impl, case.name)
+    check_gradient(lambda t: forward(t, **options), lambda g, t: backward(g, t, **options),
+                   [x], grad_out=grad_out, names=["x"], elementwise=case.elementwise)
+
+
 @pytest.mark.parametrize("case", params(lambda c: "grad" if c.is_backward else "value"))
 @given(data=st.data())
 def test_matches_pytorch(impl, case: Case, data):
     call = data.draw(case.calls(), label="call")
     assert_matches_reference(case, call, call(getattr(impl, case.name)))
-
-
-@pytest.mark.parametrize("case", params("grad", BACKWARDS))
-@given(data=st.data())
-def test_backward_matches_finite_differences_of_your_forward(impl, case: Case, data):
-    call = data.draw(case.calls(), label="call")
-    (grad_out, x), options = call.args, call.kwargs
-    forward, backward = getattr(impl, case.forward_name), getattr(impl, case.name)
-    check_gradient(lambda t: forward(t, **options), lambda g, t: backward(g, t, **options),
-                   [x], grad_out=grad_out, names=["x"], elementwise=case.elementwise)
 
 
 KINK_CASES = [CASES["relu_backward"], CASES["leaky_relu_backward"]]

@@ -7,10 +7,12 @@ on a machine without CUDA:
    a CPU tensor raises the same device error real CUDA would, and a result on
    the CPU gives the bug away. Data-dependent code (``.item()``, masks) cannot
    run on fake tensors; that is never held against the learner.
-2. For exactly that case, a factory watch: the function runs on the real CPU
-   inputs while a torch-function mode notes every tensor factory called
-   without ``device=`` whose result has more than one element (a 0-dim
-   constant such as ``torch.tensor(2.0)`` is fine: CUDA accepts it).
+2. A watch on the real CPU inputs, run first: a torch-function mode follows
+   the tensors a GPU run would leave on the default device (built by a
+   factory without ``device=``, or from such tensors alone). Returning one
+   is a bug even where fake tensors cannot run (``torch.tensor(float(s))``);
+   and where they cannot, any factory without ``device=`` that builds more
+   than a 0-dim constant (which CUDA accepts as an operand) is reported.
 """
 
 from __future__ import annotations
@@ -27,16 +29,34 @@ FAKE_DEVICE = "cuda"
 
 
 def check_device_hygiene(fn, *args, what: str, **kwargs) -> None:
-    """Raise :class:`CheckFailure` if ``fn`` ignores its inputs' device."""
-    outcome = _run_on_fake_cuda(fn, args, kwargs, what)
-    if outcome == "inconclusive":
-        _run_watching_factories(fn, args, kwargs, what)
+    """Raise :class:`CheckFailure` if ``fn`` ignores its inputs' device.
+
+    First a watched run on the real inputs (an exception there is the
+    learner's own and propagates), then the fake-CUDA run — skipped for code
+    that builds an autograd graph, on which a CPU-only torch build aborts the
+    whole process (autograd is the guard's to report anyway).
+    """
+    watch = _DeviceWatch()
+    with watch:
+        result = fn(*args, **kwargs)
+    outcome = "inconclusive" if watch.builds_graph else _run_on_fake_cuda(fn, args, kwargs, what)
+    for leaf in tree_flatten(result)[0]:
+        if watch.is_marked(leaf):
+            raise CheckFailure(
+                f"{what} returned a tensor built with {watch.origin[id(leaf)]}(...) without "
+                f"device=: for inputs on cuda it would stay on the CPU. Compute the result from "
+                f"the inputs, or pass device=x.device (x.new_tensor(...) also follows x)")
+    if outcome == "inconclusive" and watch.culprits:
+        raise CheckFailure(
+            f"{what} called {watch.culprits[0]}(...) without device=: on a GPU that tensor "
+            f"would be on the CPU while the input is on cuda. Use torch.zeros_like(x), "
+            f"x.new_zeros(...) or pass device=x.device")
 
 
 def _run_on_fake_cuda(fn, args, kwargs, what: str) -> str:
     from torch._subclasses.fake_tensor import FakeTensorDeviceMismatchError, FakeTensorMode
 
-    with FakeTensorMode(allow_non_fake_inputs=False) as mode:
+    with FakeTensorMode(allow_non_fake_inputs=False), torch.no_grad():
         fake_args, fake_kwargs = tree_map(_to_fake_cuda, (args, kwargs))
         try:
             result = fn(*fake_args, **fake_kwargs)
@@ -48,7 +68,6 @@ def _run_on_fake_cuda(fn, args, kwargs, what: str) -> str:
             ) from None
         except Exception:  # noqa: BLE001 - data-dependent code cannot run on fake tensors
             return "inconclusive"
-    del mode
     for leaf in tree_flatten(result)[0]:
         if isinstance(leaf, torch.Tensor) and leaf.device.type != FAKE_DEVICE:
             raise CheckFailure(
@@ -76,32 +95,49 @@ def _factories() -> frozenset:
         return frozenset(getattr(torch, n) for n in names.split())
 
 
-class _FactoryWatch(TorchFunctionMode):
-    """Notes tensor factories called without ``device=`` that build more than a scalar."""
+class _DeviceWatch(TorchFunctionMode):
+    """Follows, on real CPU inputs, what a GPU run would leave on the default device.
+
+    Marked tensors: built by a factory without ``device=``, or computed from
+    marked tensors alone (anything touching an input, or naming a device,
+    follows the input). Culprits: factories without ``device=`` that build
+    more than a 0-dim constant (CUDA accepts a 0-dim CPU operand). Also notes
+    whether the code built an autograd graph.
+    """
 
     def __init__(self):
         super().__init__()
+        self._marked: dict[int, torch.Tensor] = {}  # id -> tensor, kept alive so ids stay unique
+        self.origin: dict[int, str] = {}
         self.culprits: list[str] = []
+        self.builds_graph = False
+
+    def is_marked(self, value) -> bool:
+        return isinstance(value, torch.Tensor) and self._marked.get(id(value)) is value
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         result = func(*args, **kwargs)
-        if func in _factories() and "device" not in kwargs:
-            if isinstance(result, torch.Tensor) and result.dim() > 0:
-                self.culprits.append(f"torch.{getattr(func, '__name__', func)}")
+        outputs = [leaf for leaf in tree_flatten(result)[0] if isinstance(leaf, torch.Tensor)]
+        self.builds_graph = self.builds_graph or any(leaf.requires_grad for leaf in outputs)
+        leaves = tree_flatten((args, kwargs))[0]
+        if any(isinstance(leaf, torch.device) for leaf in leaves) or "device" in kwargs:
+            return result  # .to(x.device), device=...: placed on purpose
+        tensors = [leaf for leaf in leaves if isinstance(leaf, torch.Tensor)]
+        if func in _factories():
+            name = f"torch.{getattr(func, '__name__', func)}"
+            if any(leaf.dim() > 0 for leaf in outputs):
+                self.culprits.append(name)
+            data = args[0] if args else None
+            marked = not (isinstance(data, torch.Tensor) and not self.is_marked(data))
+        else:
+            marked = bool(tensors) and all(self.is_marked(t) for t in tensors)
+            name = next((self.origin[id(t)] for t in tensors if self.is_marked(t)), "")
+        if marked:
+            for leaf in outputs:
+                self._marked[id(leaf)] = leaf
+                self.origin[id(leaf)] = name
         return result
-
-
-def _run_watching_factories(fn, args, kwargs, what: str) -> None:
-    watch = _FactoryWatch()
-    with watch:  # real inputs: an exception here is the learner's own, so it propagates
-        fn(*args, **kwargs)
-    if watch.culprits:
-        raise CheckFailure(
-            f"{what} called {watch.culprits[0]}(...) without device=: on a GPU that tensor "
-            f"would be on the CPU while the input is on cuda. Use torch.zeros_like(x), "
-            f"x.new_zeros(...) or pass device=x.device"
-        )
 
 
 def cuda_available() -> bool:
