@@ -9,19 +9,24 @@ returns None when every gradient agrees with central differences of
 
 1. structure (:mod:`.gradcheck_structure`): inputs and grad_out unchanged,
    deterministic calls, one gradient per input of exactly the input's shape,
-   backward linear in grad_out;
-2. numbers: for ``elementwise=True`` every element's derivative from five
-   forward calls (:func:`.gradcheck_probes.elementwise_samples`), otherwise
-   four random probe lines through all inputs at once
-   (:mod:`.gradcheck_lines`), each judged by the error model of
+   backward linear in grad_out (2 forward and 3-4 backward calls);
+2. numbers, for two upstream gradients at once: with ``elementwise=True``
+   every element's derivative from five forward calls
+   (:func:`.gradcheck_probes.elementwise_samples`); otherwise four random
+   probe lines through all inputs together, 20 forward calls whatever their
+   size (:mod:`.gradcheck_lines`); each judged by the error model of
    :mod:`.gradcheck_numeric` -- central differences in float64, truncation
-   from steps h and 2h, rounding modelled and measured, kinks found and
-   judged by their one-sided slopes;
-3. only on failure, the diagnosis (:mod:`.gradcheck_diagnose`): which input,
-   which kind, which elements.
+   from steps h and 2h, rounding modelled and measured, kinks found (not
+   declared) and judged by their one-sided slopes;
+3. only on failure, the diagnosis (:mod:`.gradcheck_diagnose`): which inputs,
+   which kind, which elements, in words (:mod:`.gradcheck_words`).
 
-All randomness comes from a local generator seeded with ``seed``; the
-global RNG state is left as found.
+All randomness comes from ``numpy.random.default_rng(seed)``: the same call
+gives the same result and message. The global RNGs are left as found.
+
+Module map: calls (copies in, float64 out) -> structure -> probes (where
+forward is evaluated) -> numeric (the verdicts) -> evidence / lines (judging
+a candidate gradient) -> diagnose -> words; kinds holds the public types.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import numpy as np
 import torch
 
 from .failure import CheckFailure
-from .gradcheck_calls import Subject, operands
+from .gradcheck_calls import ARRAY, Subject, operands
 from .gradcheck_diagnose import diagnose_shape, diagnose_values
 from .gradcheck_evidence import ElementwiseEvidence, per_upstream
 from .gradcheck_kinds import KINDS, Diagnosis, Worst
@@ -76,13 +81,14 @@ def check_gradient(forward: Callable, backward: Callable, inputs, *, grad_out=No
         only, so two forward calls per step give the whole diagonal Jacobian.
     """
     subject = Subject(forward, backward, operands(inputs, names))
-    with _global_rng_left_as_found():
+    with _global_rng_left_as_found(numpy=any(op.kind == ARRAY for op in subject.operands)):
         diagnoses = _check(subject, grad_out, np.random.default_rng(seed), elementwise)
     if diagnoses:
         raise GradientCheckError(message(diagnoses, seed, grad_out is not None), diagnoses)
 
 
-def _check(subject: Subject, grad_out, rng: np.random.Generator, elementwise: bool) -> list[Diagnosis]:
+def _check(subject: Subject, grad_out, rng: np.random.Generator,
+           elementwise: bool) -> list[Diagnosis]:
     structure = run_structure(subject, grad_out, rng)
     if structure.fatal:
         return structure.fatal
@@ -91,10 +97,16 @@ def _check(subject: Subject, grad_out, rng: np.random.Generator, elementwise: bo
     model = ErrorModel(structure.eps_out, rel_floor(structure.grad_dtypes))
     evidence = _Evidence(probe, structure, model, elementwise)
     found: dict[int, Diagnosis] = {}
+    for i in structure.nonlinear:
+        if structure.grads[i] is None:  # its shape changes with grad_out
+            found[i] = _ignores_grad_out(ops[i].name)
     for i in structure.misshapen:
-        found[i] = diagnose_shape(i, ops, structure.grads[i], evidence.single(i))
+        found[i] = diagnose_shape(i, ops, structure.grads[i], structure.shapes[i],
+                                  evidence.single(i))
     for i in evidence.suspects():
-        diagnosis = diagnose_values(i, ops, structure.grads[i], evidence.single(i))
+        grads = structure.grads[i]
+        assert grads is not None  # suspects are active: both gradients have the input's shape
+        diagnosis = diagnose_values(i, ops, grads, evidence.single(i))
         if diagnosis is not None:  # a nonlinear backward explains whatever went wrong
             found[i] = _ignores_grad_out(ops[i].name) if i in structure.nonlinear else diagnosis
     return [found[i] for i in sorted(found)]
@@ -102,7 +114,7 @@ def _check(subject: Subject, grad_out, rng: np.random.Generator, elementwise: bo
 
 def _ignores_grad_out(name: str) -> Diagnosis:
     return Diagnosis(name, "ignores_grad_out", cause=(
-        f"your gradient for {name} does not scale with grad_out: backward must be linear in "
+        f"your gradient for {name} does not follow grad_out: backward must be linear in "
         "grad_out (chain rule: multiply your local derivative by grad_out, once)."))
 
 
@@ -114,42 +126,60 @@ class _Evidence:
         shape = tuple(structure.output.shape)
         self.diagonal = {i for i, op in enumerate(probe.subject.operands)
                          if elementwise and op.shape == shape}
-        self._made: dict[int, ElementwiseEvidence | LineEvidence] = {}
+        self._made: dict[int, ElementwiseEvidence | LineEvidence | _Empty] = {}
 
     def single(self, i: int):
         if i not in self._made:
-            if i in self.diagonal:
-                samples = elementwise_samples(self.probe.subject, i, self.structure.output,
-                                              self.structure.grad_outs)
-                self._made[i] = ElementwiseEvidence(*samples, self.model)
-            else:
-                ranges = self.probe.layout.ranges_of(i)
-                self._made[i] = LineEvidence(self.probe, ranges, self.model)
+            self._made[i] = self._make(i)
         return self._made[i]
 
+    def _make(self, i: int):
+        if self.probe.subject.operands[i].value.numel() == 0:
+            return _Empty()
+        if i in self.diagonal:
+            steps, changes, weights, magnitude = elementwise_samples(
+                self.probe.subject, i, self.structure.output, self.structure.grad_outs)
+            return ElementwiseEvidence(steps, changes, weights, magnitude, self.model)
+        return LineEvidence(self.probe, self.probe.layout.ranges_of(i), self.model)
+
     def suspects(self) -> list[int]:
-        """Inputs whose gradient may be wrong: checked one by one, or all lines at once."""
-        count = len(self.probe.subject.operands)
-        active = self.structure.active(count)
-        grads = self.structure.grads
-        suspects = [i for i in active if i in self.diagonal and self.single(i).wrong(per_upstream(grads[i]))]
+        """Inputs whose gradient may be wrong: elementwise ones each at once, the rest
+        on joint probe lines (each suspect is judged again on its own lines)."""
+        ops = self.probe.subject.operands
+        active = [i for i in self.structure.active(len(ops)) if ops[i].value.numel()]
+        suspects = [i for i in active if i in self.diagonal and self.single(i).wrong(self._cand(i))]
         rest = [i for i in active if i not in self.diagonal]
         if len(rest) <= 1:
             return sorted(suspects + rest)
         ranges = tuple(r for i in rest for r in self.probe.layout.ranges_of(i))
         joint = LineEvidence(self.probe, ranges, self.model)
-        if joint.wrong(torch.cat([per_upstream(grads[i]) for i in rest], dim=1)):
-            suspects += rest  # each is judged again on its own lines
+        if joint.wrong(torch.cat([self._cand(i) for i in rest], dim=1)):
+            suspects += rest
         return sorted(suspects)
+
+    def _cand(self, i: int) -> torch.Tensor:
+        grads = self.structure.grads[i]
+        assert grads is not None  # active inputs have both gradients
+        return per_upstream(grads)
+
+
+class _Empty:
+    """The evidence for an input without elements: nothing there can be wrong."""
+
+    def wrong(self, cand: torch.Tensor) -> bool:
+        return False
 
 
 @contextmanager
-def _global_rng_left_as_found():
-    """Restore torch's, NumPy's and Python's global RNG, whatever the code under check draws."""
-    states = torch.random.get_rng_state(), np.random.get_state(), random.getstate()
+def _global_rng_left_as_found(numpy: bool):
+    """Restore torch's and Python's global RNG (and NumPy's, for array inputs: it costs
+    ~0.1 ms), whatever the code under check draws from them."""
+    torch_state, python_state = torch.random.get_rng_state(), random.getstate()
+    numpy_state = np.random.get_state() if numpy else None  # noqa: NPY002 - the global one
     try:
         yield
     finally:
-        torch.random.set_rng_state(states[0])
-        np.random.set_state(states[1])
-        random.setstate(states[2])
+        torch.random.set_rng_state(torch_state)
+        random.setstate(python_state)
+        if numpy_state is not None:
+            np.random.set_state(numpy_state)  # noqa: NPY002

@@ -34,6 +34,15 @@ class Operand:
 
 
 @dataclass(frozen=True)
+class Forwarded:
+    """What forward gave back, as a float64 CPU tensor, and the inputs it changed in place."""
+
+    output: torch.Tensor
+    dtype: torch.dtype
+    mutated: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Returned:
     """What one call gave back, as float64 CPU tensors (None where not numeric)."""
 
@@ -72,7 +81,10 @@ def _operand(value, name: str, position: int) -> Operand:
 
 
 def as_float64(value) -> tuple[torch.Tensor | None, torch.dtype | None]:
-    """A float64 CPU copy of a tensor, array or number, and its original dtype."""
+    """A float64 CPU copy of a tensor, array or number, and its original dtype.
+
+    Always a copy: a forward may hand back the same buffer on every call.
+    """
     if isinstance(value, torch.Tensor):
         return value.detach().to(device="cpu", dtype=torch.float64, copy=True), value.dtype
     if isinstance(value, (np.ndarray, np.generic, float, int)) and not isinstance(value, bool):
@@ -109,13 +121,13 @@ class Subject:
                 for v, op in zip(values, self.operands, strict=True)]
         return _single_output(self.forward(*args))
 
-    def call_forward(self) -> Returned:
+    def call_forward(self) -> Forwarded:
         """forward on fresh copies, noting any input it changed in place."""
         args = [handout(op.value, op.kind) for op in self.operands]
         raw = self.forward(*args)
         output, dtype = _single_output(raw)
         self.output_kind = TENSOR if isinstance(raw, torch.Tensor) else ARRAY
-        return Returned((output,), (dtype,), self._mutated(args))
+        return Forwarded(output, dtype, self._mutated(args))
 
     def call_backward(self, grad_out: torch.Tensor) -> Returned:
         """backward(grad_out, *inputs) on fresh copies; one entry per gradient returned."""

@@ -56,21 +56,29 @@ def diagnose_values(i: int, ops: tuple[Operand, ...], grads: torch.Tensor,
 
 
 def diagnose_shape(i: int, ops: tuple[Operand, ...], grads: torch.Tensor | None,
-                   evidence) -> Diagnosis:
-    """transposed, missing_reduction or wrong_shape, for a gradient of another shape."""
+                   first: tuple[int, ...] | None, evidence) -> Diagnosis:
+    """transposed, missing_reduction or wrong_shape, for a gradient of another shape.
+
+    first: the shape of the gradient for the first upstream gradient; grads
+    is None when there is none, or when its shape changes with grad_out.
+    """
     op = ops[i]
     name, shape = op.name, op.shape
-    if grads is None:
+    if first is None:
         return Diagnosis(name, "wrong_shape", cause=(
             f"wrong shape: your backward returned no tensor for {name} (None, or not a number)."))
-    theirs = tuple(grads.shape[1:])
-    said = (f"your gradient for {name} has shape {shape_words(theirs)}, "
+    said = (f"your gradient for {name} has shape {shape_words(first)}, "
             f"but {name} has shape {shape_words(shape)}")
+    if grads is None:
+        return Diagnosis(name, "wrong_shape", cause=(
+            f"wrong shape: {said}, and another shape for another grad_out."))
+    theirs = first
     if len(shape) == 2 and theirs == shape[::-1]:
         if evidence.wrong(per_upstream(grads.transpose(-1, -2))):
             return Diagnosis(name, "wrong_shape",
                              cause=f"wrong shape: {said} (transposed back, it is still wrong).")
-        return Diagnosis(name, "transposed", cause=f"transposed: {said}; transposed back, it is right.")
+        return Diagnosis(name, "transposed",
+                         cause=f"transposed: {said}; transposed back, it is right.")
     axes = _reduced_axes(shape, theirs)
     if axes is None:
         return Diagnosis(name, "wrong_shape", cause=f"wrong shape: {said}.")
@@ -80,7 +88,8 @@ def diagnose_shape(i: int, ops: tuple[Operand, ...], grads: torch.Tensor | None,
                          cause=f"wrong shape: {said} (summed over {where}, it is still wrong).")
     return Diagnosis(name, "missing_reduction", cause=(
         f"missing reduction: {said}; summed over {where}, it is right "
-        f"({name} is broadcast along {'it' if len(axes) == 1 else 'them'}: sum the gradient there)."))
+        f"({name} is broadcast along {'it' if len(axes) == 1 else 'them'}: "
+        "sum the gradient there)."))
 
 
 def _reduced_axes(shape: tuple[int, ...], theirs: tuple[int, ...]) -> list[int] | None:

@@ -16,8 +16,20 @@ from dataclasses import dataclass
 import torch
 
 from .gradcheck_numeric import (
-    KINK, OK, SKIP, WRONG, Assessment, ErrorModel, Numeric, Rows, assess, change_combo,
-    derivative_units, noise_ratio, pooled_kappa, step_combo,
+    KINK,
+    OK,
+    SKIP,
+    WRONG,
+    Assessment,
+    ErrorModel,
+    Numeric,
+    Rows,
+    assess,
+    change_combo,
+    derivative_units,
+    noise_ratio,
+    pooled_kappa,
+    step_combo,
 )
 from .gradcheck_probes import Segment
 
@@ -51,13 +63,16 @@ def per_upstream(grads: torch.Tensor) -> torch.Tensor:
     return grads.reshape(grads.shape[0], -1)
 
 
-def verdict(status: torch.Tensor, single: bool) -> int:
-    """One status for a probe over every upstream gradient; ``status`` is (nG,)."""
-    if bool((status == WRONG).any()):
-        return WRONG
-    if not single and bool(((status == KINK) | (status == SKIP)).any()):
-        return KINK
-    return OK
+def verdicts(status: torch.Tensor, single: bool) -> list[int]:
+    """One status per probe over every upstream gradient; ``status`` is (nG, L).
+
+    WRONG if any upstream gradient confirms a fault; else, for probes of
+    several elements, KINK if any saw a kink or a non-finite value; else OK.
+    """
+    wrong = (status == WRONG).any(0)
+    blurred = ((status == KINK) | (status == SKIP)).any(0) & (not single)
+    result = torch.where(wrong, WRONG, torch.where(blurred, KINK, OK))
+    return result.tolist()
 
 
 def reports(result: Assessment, half1: torch.Tensor, cand: torch.Tensor, indices: torch.Tensor,

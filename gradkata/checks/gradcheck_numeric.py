@@ -38,7 +38,7 @@ derivatives is right.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 
@@ -58,7 +58,8 @@ class Rows:
     """Rows of a stack, each computed on first use: passing probes need two of four."""
 
     def __init__(self, make: Callable[[int], torch.Tensor]):
-        self._make, self._made = make, {}
+        self._make = make
+        self._made: dict[int, torch.Tensor] = {}
 
     def __getitem__(self, r: int) -> torch.Tensor:
         if r not in self._made:
@@ -167,7 +168,9 @@ class Assessment:
         def take(t: torch.Tensor | None) -> torch.Tensor | None:
             return None if t is None else t[:, index]
 
-        return Assessment(*(take(getattr(self, f.name)) for f in fields(self)))
+        return Assessment(self.status[:, index], self.error[:, index], self.tol[:, index],
+                          self.central[:, index], self.analytic[:, index],
+                          take(self.kink), take(self.low), take(self.high))
 
 
 def assess(num: Numeric, analytic: Callable[[int], torch.Tensor], gw2: torch.Tensor | float,

@@ -21,11 +21,11 @@ import numpy as np
 import torch
 
 from .gradcheck_calls import Subject
-from .gradcheck_numeric import POINTS, STEP, Rows, change_combos, step_combo
+from .gradcheck_numeric import POINTS, STEP, TAU, Rows, step_combo
 
 UNIT = -1  # the line with v = 1, for one-element segments
-SINGLES_CHUNK = 256  # one-element segments evaluated together
-SINGLES_MEMORY = 4_000_000  # ... holding at most this many output values at once
+CHUNK = 256  # segments evaluated together
+CHUNK_VALUES = 4_000_000  # ... holding at most this many output values at once
 Ranges = tuple[tuple[int, int], ...]
 
 
@@ -119,93 +119,110 @@ class Probe:
         if self._lines is None:  # drawn on first use: elementwise checks need none
             n = self.x.numel()  # > count: lines serve only inputs of more elements
             v = torch.from_numpy(self.rng.standard_normal(n))
-            shifts = [0, *(1 + self.rng.choice(n - 1, size=self.count - 1, replace=False)).tolist()]
-            self._lines = [torch.roll(v, s) * self.steps for s in shifts]
+            shifts = 1 + self.rng.choice(n - 1, size=self.count - 1, replace=False)
+            self._lines = [torch.roll(v, s) * self.steps for s in [0, *shifts.tolist()]]
         return self._lines[k]
 
     def segment(self, line: int, ranges: Ranges) -> Segment:
-        key = (line, ranges)
-        if key not in self._cache:
-            self._cache[key] = self._evaluate(line, ranges)
-        return self._cache[key]
+        return self.segments([(line, ranges)])[0]
 
     def singles(self, positions: list[int]) -> list[Segment]:
-        """One-element segments on the unit line, evaluated in chunks (per-element checks)."""
-        todo = [j for j in positions if (UNIT, ((j, j + 1),)) not in self._cache]
-        size = max(1, min(SINGLES_CHUNK, SINGLES_MEMORY // (8 * max(1, self.output.numel()))))
+        """One-element segments on the unit line (per-element central differences)."""
+        return self.segments([(UNIT, ((j, j + 1),)) for j in positions])
+
+    def segments(self, keys: list[tuple[int, Ranges]]) -> list[Segment]:
+        """Segments for (line, ranges) keys; new ones evaluated together, in chunks."""
+        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        size = max(1, min(CHUNK, CHUNK_VALUES // (8 * max(1, self.output.numel()))))
         for start in range(0, len(todo), size):
             chunk = todo[start:start + size]
-            for j, seg in zip(chunk, self._evaluate_singles(chunk), strict=True):
-                self._cache[(UNIT, ((j, j + 1),))] = seg
-        return [self._cache[(UNIT, ((j, j + 1),))] for j in positions]
+            self._cache.update(zip(chunk, self._evaluate(chunk), strict=True))
+        return [self._cache[k] for k in keys]
 
-    def _evaluate_singles(self, chunk: list[int]) -> list[Segment]:
-        index = torch.tensor(chunk, dtype=torch.long)
-        moved_at = self.x[index] + _POINTS * self.steps[index]  # (5, C)
-        outputs = []
-        for c, j in enumerate(chunk):
-            for value in moved_at[:, c]:
-                moved = self.x.clone()
-                moved[j] = value
-                outputs.append(self.subject.forward_at(self.layout.split(moved))[0])
+    def _evaluate(self, keys: list[tuple[int, Ranges]]) -> list[Segment]:
+        outputs, deltas = [], []
+        for line, ranges in keys:  # one key's moved inputs (5, N) at a time
+            moved, displaced = self._moved(line, ranges)
+            deltas.append(displaced)
+            outputs += [self.subject.forward_at(self.layout.split(row))[0] for row in moved]
         self.calls += len(outputs)
-        weighted, m1, m2 = weigh(self.output, outputs, self.grad_outs, len(chunk))
-        floor = internal_size(self.x[index]).unsqueeze(1) * self.grad_outs.abs().reshape(
-            len(self.grad_outs), -1).amax(1)  # (C, nG): see internal_size
+        weighted, m1, m2 = weigh(self.output, outputs, self.grad_outs, len(keys))
+        # one value of the moved inputs' size may round inside forward: see internal_size
+        largest = torch.stack([max(self.x[lo:hi].abs().max() for lo, hi in r) for _, r in keys])
+        floor = internal_size(largest).unsqueeze(1) * self.grad_outs.reshape(
+            len(self.grad_outs), -1).abs().amax(1)  # (C, nG)
         m1, m2 = m1 + floor, m2 + floor
-        deltas = moved_at - self.x[index]
-        return [Segment(UNIT, ((j, j + 1),), deltas[:, c:c + 1], weighted[:, c].unsqueeze(-1),
-                        m1[c].unsqueeze(-1), m2[c].unsqueeze(-1)) for c, j in enumerate(chunk)]
+        return [Segment(line, ranges, deltas[c], weighted[:, c].unsqueeze(-1),
+                        m1[c].unsqueeze(-1), m2[c].unsqueeze(-1))
+                for c, (line, ranges) in enumerate(keys)]
 
-    def _evaluate(self, line: int, ranges: Ranges) -> Segment:
-        source = self.line(line)
-        w = torch.zeros_like(self.x)
-        for lo, hi in ranges:
-            w[lo:hi] = source[lo:hi]
-        moved = self.x + _POINTS * w  # (5, N)
+    def _moved(self, line: int, ranges: Ranges) -> tuple[torch.Tensor, torch.Tensor]:
+        """The inputs at the five points (5, N), and the displacements on the ranges (5, size)."""
+        if _size(ranges) == 1:
+            j = ranges[0][0]
+            at = self.x[j] + _POINTS[:, 0] * self.steps[j]
+            moved = self.x.repeat(len(POINTS), 1)
+            moved[:, j] = at
+            return moved, (at - self.x[j]).unsqueeze(1)
+        w = source = self.line(line)
+        if ranges != ((0, len(self.x)),):
+            w = torch.zeros_like(self.x)
+            for lo, hi in ranges:
+                w[lo:hi] = source[lo:hi]
+        moved = torch.addcmul(self.x, _POINTS, w)  # x + t w, one pass
         if len(ranges) == 1:
             lo, hi = ranges[0]
-            deltas = moved[:, lo:hi] - self.x[lo:hi]
-        else:
-            deltas = torch.cat([moved[:, lo:hi] - self.x[lo:hi] for lo, hi in ranges], dim=1)
-        outputs = [self.subject.forward_at(self.layout.split(row))[0] for row in moved]
-        self.calls += len(POINTS)
-        weighted, m1, m2 = weigh(self.output, outputs, self.grad_outs)
-        return Segment(line, ranges, deltas, weighted.transpose(1, 2), m1.T, m2.T)
+            return moved, moved[:, lo:hi] - self.x[lo:hi]
+        return moved, torch.cat([moved[:, lo:hi] - self.x[lo:hi] for lo, hi in ranges], dim=1)
 
 
 _POINTS = torch.tensor(POINTS, dtype=torch.float64).unsqueeze(1)
+# change_combo as a matrix: C(h), C(2h), the two gaps, the two noise probes
+_COMBOS = torch.tensor([[0.5, -0.5, 0, 0, 0], [0, 0, 0.25, -0.25, 0], [1, 1, 0, 0, 0],
+                        [0, 0, 0.25, 0.25, 0], [-TAU / 2, TAU / 2, 0, 0, 1], [-TAU, 0, 0, 0, 1]],
+                       dtype=torch.float64)
+
+
+def _size(ranges: Ranges) -> int:
+    return sum(hi - lo for lo, hi in ranges)
 
 
 def _changes(output: torch.Tensor, outputs: list[torch.Tensor], groups: int):
     """Output changes (C, 5, n_out) of C probes, and each output's size (C, n_out).
 
-    The size |F_j(x)| + max_t |dF_j| bounds |F_j| over the probe. Outputs
-    that did not move count too: a change below their rounding (tanh(-20)
-    stays -1.0 exactly) reads as 0, wrong by up to eps |F_j|.
+    The size |F_j(x)| + max |dF_j| at +-2h (the farthest points) bounds
+    |F_j| over the probe. Outputs that did not move count too: a change
+    below their rounding (tanh(-20) stays -1.0 exactly) reads as 0, wrong by
+    up to eps |F_j|.
     """
-    for moved in outputs:
+    base = output.reshape(-1)
+    changes = torch.empty(groups * len(POINTS), base.numel(), dtype=torch.float64)
+    for row, moved in zip(changes, outputs, strict=True):
         if moved.shape != output.shape:
             raise ValueError(f"forward returned shape {tuple(moved.shape)} for nearby inputs, "
                              f"but {tuple(output.shape)} at the inputs themselves")
-    base = output.reshape(-1)
-    changes = torch.stack(outputs).reshape(groups, len(POINTS), -1) - base
-    return changes, base.abs() + changes.abs().amax(1)
+        torch.sub(moved.reshape(-1), base, out=row)
+    changes = changes.view(groups, len(POINTS), -1)
+    return changes, base.abs() + changes[:, 2:4].abs().amax(1)
 
 
 def weigh(output, outputs, grad_outs, groups: int = 1):
     """C probes of five points each: weighted combinations (6, C, nG), m1 and m2 (C, nG)."""
     weights = grad_outs.reshape(grad_outs.shape[0], -1)  # (nG, n_out)
     changes, size = _changes(output, outputs, groups)
-    weighted = change_combos((changes @ weights.T).transpose(0, 1))  # combine after weighting
-    return weighted, size @ weights.abs().T, (size.square() @ weights.square().T).sqrt()
+    weighted = _COMBOS @ (changes @ weights.T)  # (C, 6, nG): combine after weighting
+    m2 = (size.square() @ weights.square().T).sqrt()
+    return weighted.transpose(0, 1), size @ weights.abs().T, m2
 
 
 def elementwise_samples(subject: Subject, i: int, output: torch.Tensor, grad_outs: torch.Tensor):
-    """Every element of input ``i`` moved at once: step combination rows, then :func:`weigh`.
+    """Every element of input ``i`` moved at once, each output element its own probe.
 
-    Valid when each output element depends on the input element at the same
-    position only (the declared ``elementwise=True``) and shapes agree.
+    Returns the step combination rows (:func:`step_combo`, (n,) each), the
+    output changes (5, n), the upstream gradients (nG, n) and the size of
+    each weighted output (nG, n). Valid when each output element depends on
+    the input element at the same position only (the declared
+    ``elementwise=True``) and the shapes agree.
     """
     ops = subject.operands
     x = ops[i].value.reshape(-1)
@@ -224,7 +241,8 @@ def elementwise_samples(subject: Subject, i: int, output: torch.Tensor, grad_out
 def internal_size(x: torch.Tensor) -> torch.Tensor:
     """max(1, |x|): a value that size may round inside forward, however small its result.
 
-    gelu(-30) = -30 (1 + erf(-21.2)) / 2 is 0 exactly: the cancellation
-    inside costs eps |x| that |F| does not show.
+    gelu(-30) = -30 (1 + erf(-21.2)) / 2 is 0 exactly, and so is the cross
+    entropy of logits 1000 apart: the cancellation inside costs eps |x| that
+    |F| does not show, and a slope below eps |x| / h reads as 0.
     """
     return x.abs().clamp(min=1.0)

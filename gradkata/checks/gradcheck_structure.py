@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .gradcheck_calls import Returned, Subject, as_float64
+from .gradcheck_calls import Forwarded, Returned, Subject, as_float64
 from .gradcheck_kinds import Diagnosis
 
 LINEARITY_RTOL = 1e-6  # relative to max |B|: far above rounding, far below ignoring grad_out
@@ -38,19 +38,20 @@ class Structure:
     grad_outs: torch.Tensor  # (nG, *output.shape)
     grads: list[torch.Tensor | None] = field(default_factory=list)  # (nG, *grad shape) per input
     grad_dtypes: list[torch.dtype | None] = field(default_factory=list)
+    shapes: list[tuple[int, ...] | None] = field(default_factory=list)  # of B(G1), per input
     fatal: list[Diagnosis] = field(default_factory=list)  # nothing else can be judged
     nonlinear: list[int] = field(default_factory=list)  # backward not linear in grad_out
     misshapen: list[int] = field(default_factory=list)  # gradient shape differs from the input's
 
     def active(self, count: int) -> list[int]:
-        """Inputs whose gradient has the right shape: the numbers judge them."""
-        return [i for i in range(count) if i not in self.misshapen]
+        """Inputs whose gradients have the right shape: the numbers judge them."""
+        return [i for i in range(count) if i not in self.misshapen and self.grads[i] is not None]
 
 
 def run_structure(subject: Subject, grad_out, rng: np.random.Generator) -> Structure:
     """Call forward and backward on copies and judge everything but the numbers."""
     first, second = subject.call_forward(), subject.call_forward()
-    output, out_dtype = first.values[0], first.dtypes[0]
+    output, out_dtype = first.output, first.dtype
     eps_out = torch.finfo(out_dtype if out_dtype.is_floating_point else torch.float64).eps
     grad_outs = _grad_outs(grad_out, output, rng)
     calls = [subject.call_backward(grad_outs[0]), subject.call_backward(grad_outs[0]),
@@ -75,7 +76,7 @@ def _grad_outs(grad_out, output: torch.Tensor, rng: np.random.Generator) -> torc
     return torch.stack([given, -2 * given])
 
 
-def _fatal(subject: Subject, forwards: list[Returned],
+def _fatal(subject: Subject, forwards: list[Forwarded],
            backwards: list[Returned]) -> list[Diagnosis]:
     """mutates_input, then nondeterministic, then arity: each stops the check."""
     names = [op.name for op in subject.operands]
@@ -94,7 +95,7 @@ def _fatal(subject: Subject, forwards: list[Returned],
     return []
 
 
-def _mutation(name: str, forwards: list[Returned], names: list[str]) -> Diagnosis:
+def _mutation(name: str, forwards: list[Forwarded], names: list[str]) -> Diagnosis:
     who = "forward" if any(name in call.mutated for call in forwards) else "backward"
     where = None if name == "grad_out" else name
     return Diagnosis(where, "mutates_input", cause=(
@@ -102,8 +103,9 @@ def _mutation(name: str, forwards: list[Returned], names: list[str]) -> Diagnosi
         f"or a method ending in `_`); compute a new tensor instead."))
 
 
-def _nondeterministic(forwards, backwards, names) -> list[Diagnosis]:
-    if not _agree(forwards[0].values[0], forwards[1].values[0], forwards[0].dtypes[0]):
+def _nondeterministic(forwards: list[Forwarded], backwards: list[Returned],
+                      names: list[str]) -> list[Diagnosis]:
+    if not _agree(forwards[0].output, forwards[1].output, forwards[0].dtype):
         return [Diagnosis(None, "nondeterministic", cause=(
             "your forward gave different results on two calls with the same arguments "
             "(randomness, or state kept between calls?)."))]
@@ -137,29 +139,35 @@ def _agree(a: torch.Tensor | None, b: torch.Tensor | None, dtype) -> bool:
 def _per_input(subject: Subject, calls: list[Returned], result: Structure) -> None:
     """Shapes (the numbers decide later which shape kind), and linearity in grad_out."""
     for i, op in enumerate(subject.operands):
-        grad, dtype = calls[0].values[i], calls[0].dtypes[i]
-        result.grad_dtypes.append(dtype)
-        second = calls[2].values[i]
-        consistent = grad is not None and second is not None and second.shape == grad.shape
-        result.grads.append(torch.stack([grad, second]) if consistent else None)
+        grad, second = calls[0].values[i], calls[2].values[i]
+        result.grad_dtypes.append(calls[0].dtypes[i])
+        result.shapes.append(None if grad is None else tuple(grad.shape))
         if grad is None or grad.shape != op.value.shape:
             result.misshapen.append(i)
-        elif not consistent or not _linear([c.values[i] for c in calls[:1] + calls[2:]], dtype):
+        if grad is None or second is None or second.shape != grad.shape:
+            result.grads.append(None)  # a shape that changes with grad_out: not linear
+            result.nonlinear.append(i)
+            continue
+        result.grads.append(torch.stack([grad, second]))
+        if not _linear([c.values[i] for c in calls[:1] + calls[2:]], calls[0].dtypes[i]):
             result.nonlinear.append(i)
 
 
-def _linear(grads: list[torch.Tensor | None], dtype) -> bool:
+def _linear(returned: list[torch.Tensor | None], dtype: torch.dtype | None) -> bool:
     """B(G1 - 2 G2) = B(G1) - 2 B(G2), or B(-2 G) = -2 B(G), within rounding.
 
-    grads: [B(G1), B(G2), B(G1 - 2 G2)] or [B(G), B(-2 G)].
+    returned: [B(G1), B(G2), B(G1 - 2 G2)] or [B(G), B(-2 G)].
     """
-    first = grads[0]
-    if any(g is None or g.shape != first.shape for g in grads):
+    first = returned[0]
+    grads = [g for g in returned if g is not None and first is not None and g.shape == first.shape]
+    if len(grads) != len(returned):
         return False
+    if grads[0].numel() == 0:
+        return True
     eps = torch.finfo(dtype).eps if dtype is not None and dtype.is_floating_point else 0.0
     rtol = max(LINEARITY_RTOL, 64 * eps)
     combined = grads[-1]
-    expected = first - 2 * grads[1] if len(grads) == 3 else -2 * first
+    expected = grads[0] - 2 * grads[1] if len(grads) == 3 else -2 * grads[0]
     # Nan and inf are left to the numeric phase: here they compare as agreeing.
-    scale = torch.nan_to_num(sum(g.abs() for g in grads), nan=0.0, posinf=0.0).amax()
+    scale = torch.nan_to_num(torch.stack(grads).abs().sum(0), nan=0.0, posinf=0.0).amax()
     return not bool(((combined - expected).abs() > rtol * scale).any())

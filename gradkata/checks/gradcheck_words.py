@@ -26,8 +26,11 @@ def number_words(n: int) -> str:
 
 
 def count_words(count: int, total: int, exact: bool) -> str:
-    """'7 of 10 000 elements', 'about 1 200 of 100 000 elements'."""
-    return f"{'' if exact else 'about '}{number_words(count)} of {number_words(total)} elements"
+    """'7 of 10 000 elements', 'about 41 000 of 100 000 elements' (estimates: 2 digits)."""
+    if exact:
+        return f"{number_words(count)} of {number_words(total)} elements"
+    rounded = int(float(f"{count:.2g}"))
+    return f"about {number_words(rounded)} of {number_words(total)} elements"
 
 
 def fraction_words(factor: float) -> str:
@@ -52,15 +55,16 @@ def factor_words(factor: float, name: str, ops: tuple[Operand, ...]) -> str:
 
 
 def _factor_hint(factor: float, ops: tuple[Operand, ...]) -> str:
+    """The likely cause of a factor N or 1/N: a batch (leading) size, a count, or 2."""
     def near(n: int) -> bool:
-        return n > 1 and min(abs(factor - n) / n, abs(factor * n - 1)) <= CLOSE
+        return min(abs(factor - n) / n, abs(factor * n - 1)) <= CLOSE
 
-    if any(near(op.shape[0]) for op in ops if len(op.shape) >= 1):
+    if any(near(op.shape[0]) for op in ops if len(op.shape) >= 2 and op.shape[0] > 2):
         return "the batch size: mean vs sum?"
-    if any(near(op.value.numel()) for op in ops):
+    if any(near(op.value.numel()) for op in ops if op.value.numel() > 2):
         return "the number of elements: mean vs sum?"
     if near(2):
-        return "a factor 2: the derivative of u² is 2u"
+        return "the derivative of u² is 2u: a ½ missing, or one too many?"
     return ""
 
 
