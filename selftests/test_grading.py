@@ -90,7 +90,7 @@ def test_the_card_speaks_chinese_when_asked(catalog):
     lines = [line.text for line in render(result, catalog, CardContext("0", "exercises", 0, "dev", "zh"))]
     assert any("activations.sigmoid" in line and "通过" in line for line in lines)
     assert any(line.strip() == "grad: sign error" for line in lines)
-    assert any(line.startswith("下一个: 4.2 activations.sigmoid_backward") for line in lines)
+    assert any(line.startswith("下一个：4.2 activations.sigmoid_backward") for line in lines)
 
 
 def test_its_own_stub_outranks_a_blocking_one(catalog):

@@ -7,6 +7,7 @@ hint each; the plugin writes them. Nothing here computes a grade.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class CardContext:
     lang: str = "en"
     stopped_early: bool = False
     next_location: tuple[Path, int | None] | None = None  # file and line of "next up"
+    bars: bool = False  # a progress bar on each topic's line (gradkata status)
 
 
 def render(grade: Grade, catalog: Catalog, context: CardContext) -> list[CardLine]:
@@ -46,7 +48,7 @@ def render(grade: Grade, catalog: Catalog, context: CardContext) -> list[CardLin
     for topic in catalog.topics:
         graded = [g for g in grade.exercises if g.exercise.topic == topic.name]
         if graded:
-            lines += _topic_block(topic, graded, words)
+            lines += _topic_block(topic, graded, words, context.bars)
     lines.append(CardLine(
         f"{words['total']} {_points(grade.score)} / {_points(grade.max_score)} · "
         f"{grade.passed}/{len(grade.exercises)} {words['exercises_passed']}", bold=True))
@@ -57,10 +59,11 @@ def render(grade: Grade, catalog: Catalog, context: CardContext) -> list[CardLin
     return lines
 
 
-def _topic_block(topic, graded: list[ExerciseGrade], words) -> list[CardLine]:
+def _topic_block(topic, graded: list[ExerciseGrade], words, bars: bool = False) -> list[CardLine]:
     score = sum(g.score for g in graded)
     most = sum(g.exercise.points for g in graded)
-    lines = [CardLine(f"{topic.number} {topic.name} — {topic.title}  "
+    bar = f"{progress_bar(sum(g.state == 'passed' for g in graded), len(graded))}  " if bars else ""
+    lines = [CardLine(f"{topic.number} {topic.name} — {topic.title}  {bar}"
                       f"{_points(score)} / {_points(most)}", bold=True)]
     shared = {g.output for g in graded if g.state in ("error", "missing")}
     module_problem = len(graded) > 1 and all(g.state in ("error", "missing") for g in graded)
@@ -77,7 +80,7 @@ def _topic_block(topic, graded: list[ExerciseGrade], words) -> list[CardLine]:
 
 def _exercise_line(g: ExerciseGrade, words) -> str:
     state = words[g.state]
-    extra = f"  (blocked by {g.blocked_by.number})" if g.blocked_by else ""
+    extra = f"  ({words['blocked_by']} {g.blocked_by.number})" if g.blocked_by else ""
     return (f"  {g.exercise.number:<6}{g.exercise.id:<38}{state:<9}"
             f"{_points(g.score):>5} / {_points(g.exercise.points)}{extra}")
 
@@ -97,7 +100,7 @@ def _next_up_line(grade: Grade, context: CardContext, words) -> CardLine:
     if context.next_location is not None:
         path, line = context.next_location
         where = f" — {_relative(path)}" + (f":{line}" if line else "")
-    return CardLine(f"{words['next_up']}: {nxt.exercise.number} {nxt.exercise.id}{where}",
+    return CardLine(f"{words['next_up']}{words['colon']}{nxt.exercise.number} {nxt.exercise.id}{where}",
                     "yellow", bold=True)
 
 
@@ -106,6 +109,21 @@ def _relative(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+
+
+def progress_bar(done: int, total: int, width: int = 14) -> str:
+    """``████████░░░░░░ 3/6`` (``#`` and ``-`` where stdout cannot show blocks)."""
+    full, empty = ("█", "░") if _can_encode("█░") else ("#", "-")
+    filled = round(width * done / total) if total else 0
+    return f"{full * filled}{empty * (width - filled)} {done}/{total}"
+
+
+def _can_encode(text: str) -> bool:
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def _points(value: float) -> str:
