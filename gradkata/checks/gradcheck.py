@@ -137,9 +137,9 @@ class _Evidence:
         if self.probe.subject.operands[i].value.numel() == 0:
             return _Empty()
         if i in self.diagonal:
-            steps, changes, weights, magnitude = elementwise_samples(
+            steps, changes, weights, size = elementwise_samples(
                 self.probe.subject, i, self.structure.output, self.structure.grad_outs)
-            return ElementwiseEvidence(steps, changes, weights, magnitude, self.model)
+            return ElementwiseEvidence(steps, changes, weights, size, self.model)
         return LineEvidence(self.probe, self.probe.layout.ranges_of(i), self.model)
 
     def suspects(self) -> list[int]:

@@ -122,19 +122,18 @@ class ElementwiseEvidence:
 
     steps: rows of :func:`step_combo` of the displacements, (n,) each;
     changes: (5, n) output changes; weights: (nG, n) the upstream gradients;
-    magnitude: (nG, n) the size of each weighted output, for the rounding model.
+    size: (n,) the size of each output along its probe, for the rounding model.
     """
 
     def __init__(self, steps: Rows, changes: torch.Tensor, weights: torch.Tensor,
-                 magnitude: torch.Tensor, model: ErrorModel):
-        # nu / (eps m2) is the same for every G (where G != 0): pool it per element.
-        size = magnitude.amax(0) / weights.abs().amax(0).clamp(min=1e-300)
+                 size: torch.Tensor, model: ErrorModel):
+        # nu / (eps m2) is the same for every G (where G != 0): pool it per element
         noise = torch.stack([change_combo(changes, 4), change_combo(changes, 5)])
         kappa = pooled_kappa([noise_ratio(noise, size, model.eps_out)])
         self.model = ErrorModel(model.eps_out, model.rel_floor, kappa)
         self.steps, self.size = steps, changes.shape[1]
         self.numeric = Numeric(lambda r: change_combo(changes, r) * weights,
-                               self.model.rounding(magnitude))
+                               self.model.rounding(weights.abs() * size))
 
     def assess(self, cand: torch.Tensor) -> Assessment:
         return assess(self.numeric, lambda r: self.steps[r] * cand, 0.0, self.model.rel_floor,

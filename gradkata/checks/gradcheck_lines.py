@@ -44,6 +44,7 @@ EXACT_LIMIT = 10_000  # count wrong elements exactly up to this many
 SAMPLED = 128  # elements sampled to estimate the count beyond it (about +-4%)
 NARROW_CALLS = 2_000  # forward calls for narrowing kinks down, per evidence
 LOCATE_CALLS = 2_000  # forward calls for locating wrong elements, at most
+OWN_NOISE = 32  # one-element probes that pool their own noise measurement
 
 
 class LineEvidence:
@@ -97,7 +98,16 @@ class LineEvidence:
         return False
 
     def _dense(self, flat: torch.Tensor) -> Assessment:
-        return assess_segments(self.probe.singles(self.index.tolist()), flat, self.model)
+        segments = self.probe.singles(self.index.tolist())
+        return assess_segments(segments, flat, self._model_for(segments))
+
+    def _model_for(self, segments: list[Segment]) -> ErrorModel:
+        """Many one-element probes measure their own noise: the lines' measurement
+        also holds whatever near-kinks they crossed, and would be needlessly loose."""
+        if len(segments) < OWN_NOISE:
+            return self.model
+        kappa = pooled_kappa(segment_noise(segments, self.model.eps_out))
+        return ErrorModel(self.model.eps_out, self.model.rel_floor, kappa)
 
     def fit(self, cand: torch.Tensor) -> float | None:
         """Least-squares factor c with cand ~ c * numeric, over the reliable probes."""
@@ -133,7 +143,7 @@ class LineEvidence:
     def _singles(self, positions: list[int], flat: torch.Tensor, only_wrong: bool):
         """Per-element verdicts at flat ``positions``, and reports (the wrong ones, worst first)."""
         segments = self.probe.singles(positions)
-        result = assess_segments(segments, flat, self.model)
+        result = assess_segments(segments, flat, self._model_for(segments))
         half1 = torch.cat([step_combo(s.deltas, 0) for s in segments])
         local = torch.searchsorted(self.index, torch.tensor(positions, dtype=torch.long))
         wrong = (result.status == WRONG).any(0)

@@ -220,22 +220,21 @@ def elementwise_samples(subject: Subject, i: int, output: torch.Tensor, grad_out
 
     Returns the step combination rows (:func:`step_combo`, (n,) each), the
     output changes (5, n), the upstream gradients (nG, n) and the size of
-    each weighted output (nG, n). Valid when each output element depends on
+    each output along its probe (n,). Valid when each output element depends on
     the input element at the same position only (the declared
     ``elementwise=True``) and the shapes agree.
     """
     ops = subject.operands
     x = ops[i].value.reshape(-1)
-    moved = x + _POINTS * step_sizes(x)  # (5, n)
+    moved = torch.addcmul(x, _POINTS, step_sizes(x))  # x + t h, (5, n)
     outputs = []
     for row in moved:
         values = [op.value.clone() if j != i else row.view(op.shape) for j, op in enumerate(ops)]
         outputs.append(subject.forward_at(values)[0])
     changes, size = _changes(output, outputs, 1)
-    weights = grad_outs.reshape(grad_outs.shape[0], -1)
     deltas = moved - x
-    return (Rows(lambda r: step_combo(deltas, r)), changes[0], weights,
-            weights.abs() * (size + internal_size(x)))
+    return (Rows(lambda r: step_combo(deltas, r)), changes[0],
+            grad_outs.reshape(grad_outs.shape[0], -1), size[0] + internal_size(x))
 
 
 def internal_size(x: torch.Tensor) -> torch.Tensor:

@@ -107,8 +107,11 @@ def _element(name: str | None, w: Worst) -> str:
 
 
 def message(diagnoses: list[Diagnosis], seed: int, given: bool) -> str:
-    """The whole explanation: a block per diagnosis, then how to reproduce it."""
-    lines = [f"gradient check failed (seed={seed} reproduces it):"]
+    """The whole explanation: a block per diagnosis, then how to reproduce it.
+
+    The diagnosis comes first: a grade card shows only a message's first lines.
+    """
+    lines = []
     for d in diagnoses:
         tied = d.input is not None and d.kind not in NOT_TIED
         lines.append(f"{d.input}: {d.cause}" if tied else d.cause)
@@ -118,4 +121,5 @@ def message(diagnoses: list[Diagnosis], seed: int, given: bool) -> str:
             at = _label(d.input, d.worst[0].index)
             lines.append(f"   (for {upstream}; tolerance {d.worst[0].tol:.2g} at {at}, "
                          "from central differences in float64)")
+    lines.append(f"(gradient check with seed={seed}: the same call reproduces it)")
     return "\n".join(lines)
