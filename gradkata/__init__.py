@@ -2,8 +2,8 @@
 
 __version__ = "0.1.0"
 
-from .checks.failure import CheckFailure  # noqa: E402
-from .markers import exercise  # noqa: E402
+from .checks.failure import CheckFailure
+from .markers import exercise
 
 __all__ = ["CheckFailure", "GradientCheckError", "__version__", "check_gradient", "exercise"]
 

@@ -29,7 +29,7 @@ class Exercise:
     forbidden: tuple[str, ...]  # the topic's entries followed by the exercise's own
 
     @property
-    def id(self) -> str:  # noqa: A003 - the SPEC's word for it
+    def id(self) -> str:
         return f"{self.topic}.{self.name}"
 
 
@@ -142,5 +142,7 @@ def _topic(entry: dict, path: Path) -> Topic:
             for position, item in enumerate(entry.get("exercise", []), start=1)
         )
     except (KeyError, TypeError, ValueError) as error:
-        raise CatalogError(f"{path}: bad topic entry {entry.get('name', '?')!r}: {error}") from error
+        raise CatalogError(
+            f"{path}: bad topic entry {entry.get('name', '?')!r}: {error}"
+        ) from error
     return Topic(name=name, number=number, title=entry.get("title", name), exercises=exercises)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 from .catalog import Catalog, Exercise
 from .status import state_dir

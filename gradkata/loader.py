@@ -97,7 +97,7 @@ def _import_topic(package: str, directory: Path, topic: str) -> TopicLoad:
         return TopicLoad(topic, path, "missing", problem=f"{path.name} is missing")
     try:
         module = importlib.import_module(f"{package}.{topic}")
-    except (Exception, SystemExit) as error:  # noqa: BLE001 - any import failure is the learner's
+    except (Exception, SystemExit) as error:
         sys.modules.pop(f"{package}.{topic}", None)
         return TopicLoad(topic, path, "error", problem=_import_problem(path, error))
     return TopicLoad(topic, path, "ok", module=module)
@@ -112,7 +112,9 @@ def _import_problem(path: Path, error: BaseException) -> str:
 
 
 def _innermost_line_in(path: Path, error: BaseException) -> int | None:
-    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == path]
+    lines = [
+        f.lineno for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == path
+    ]
     return lines[-1] if lines else None
 
 

@@ -31,12 +31,13 @@ class ExerciseTodo(_Skipped):
     """
 
     def __init__(self, origins: tuple[str, ...]):
-        super().__init__(msg=f"todo: {origins[0] if origins else '?'} raises NotImplementedError",
-                         pytrace=False)
+        super().__init__(
+            msg=f"todo: {origins[0] if origins else '?'} raises NotImplementedError", pytrace=False
+        )
         self.origins = origins
 
 
-class TimedOut(BaseException):  # noqa: N818 - an outcome, like pytest's own
+class TimedOut(BaseException):
     """The per-test time limit fired; a BaseException so hypothesis never replays it."""
 
 
@@ -115,5 +116,7 @@ def _learner_location(error: BaseException) -> str:
     for frame, line in reversed(list(traceback.walk_tb(error.__traceback__))):
         name = _graded_name(frame)
         if name is not None:
-            return f" in {name.split('.', 1)[1]} ({Path(frame.f_code.co_filename).name}, line {line})"
+            return (
+                f" in {name.split('.', 1)[1]} ({Path(frame.f_code.co_filename).name}, line {line})"
+            )
     return ""

@@ -18,7 +18,9 @@ from .session import MARKER, GradingSession, Options, default_language
 SESSION = pytest.StashKey[GradingSession]()
 
 HELP_IMPL = "what to grade: 'exercises' (default), 'solutions', or a directory of topic modules"
-HELP_EXERCISE = "grade only this exercise: an id (activations.sigmoid), a number (4.1) or a topic; repeatable"
+HELP_EXERCISE = (
+    "grade only this exercise: an id (activations.sigmoid), a number (4.1) or a topic; repeatable"
+)
 HELP_GRADE_JSON = "also write the grade as Gradescope results JSON to this path"
 HELP_REQUIRE_COMPLETE = "count an exercise still raising NotImplementedError as a failure"
 HELP_SEED = "seed for every random choice of the grader (default 0)"
@@ -42,14 +44,18 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", f"{MARKER}(id, check): the exercise id and check family a test grades")
+        "markers", f"{MARKER}(id, check): the exercise id and check family a test grades"
+    )
     catalog_path = find_catalog(config.rootpath)
     if catalog_path is None:
         return
     try:
         catalog = load_catalog(catalog_path)
-        wanted = catalog.select(config.getoption("exercise")) if config.getoption("exercise") \
+        wanted = (
+            catalog.select(config.getoption("exercise"))
+            if config.getoption("exercise")
             else catalog.exercises
+        )
     except (CatalogError, KeyError) as error:
         raise pytest.UsageError(str(error).strip("'\"")) from None
     config.stash[SESSION] = GradingSession(catalog, _options(config), wanted)

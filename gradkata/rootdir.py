@@ -32,17 +32,23 @@ def redo_setup(config: pytest.Config, parser: pytest.Parser, args: list[str]) ->
 
         namespace = parser.parse_known_args(args, namespace=copy.copy(config.option))
         rootpath, inipath, inicfg, *_ = determine_setup(
-            inifile=namespace.inifilename, override_ini=namespace.override_ini,
-            args=namespace.file_or_dir, rootdir_cmd_arg=namespace.rootdir or None,
-            invocation_dir=config.invocation_params.dir)
+            inifile=namespace.inifilename,
+            override_ini=namespace.override_ini,
+            args=namespace.file_or_dir,
+            rootdir_cmd_arg=namespace.rootdir or None,
+            invocation_dir=config.invocation_params.dir,
+        )
         if (rootpath, inipath) == (config.rootpath, config.inipath):
             return
         config._rootpath, config._inipath, config._inicfg = rootpath, inipath, inicfg
         config._inicache.clear()
         args[:] = [*config.getini("addopts"), *args]
-        config.known_args_namespace = parser.parse_known_args(args, namespace=copy.copy(config.option))
+        config.known_args_namespace = parser.parse_known_args(
+            args, namespace=copy.copy(config.option)
+        )
         config.known_args_namespace.confcutdir = str(inipath.parent if inipath else rootpath)
     except (ImportError, AttributeError, TypeError, ValueError) as error:
         raise pytest.UsageError(
             f"could not read the course settings with '--impl PATH' ({error}); "
-            f"write it as --impl=PATH instead") from None
+            f"write it as --impl=PATH instead"
+        ) from None

@@ -27,8 +27,13 @@ class CheckRun:
     failure: str | None  # the learner-facing message, None when the check passed
 
 
-def run_exercise_checks(test_module: types.ModuleType, catalog, exercise,
-                        impl: types.ModuleType, families: set[str] | None = None) -> list[CheckRun]:
+def run_exercise_checks(
+    test_module: types.ModuleType,
+    catalog,
+    exercise,
+    impl: types.ModuleType,
+    families: set[str] | None = None,
+) -> list[CheckRun]:
     """Call every test of ``test_module`` that grades ``exercise`` with ``impl`` as the submission.
 
     ``catalog`` and ``exercise`` are a :class:`gradkata.catalog.Catalog` and
@@ -43,7 +48,7 @@ def run_exercise_checks(test_module: types.ModuleType, catalog, exercise,
         wanted = {k: v for k, v in fixtures.items() if k in _parameters(function)}
         try:
             function(**wanted, **params)
-        except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - any failure is a finding
+        except (Exception, BaseExceptionGroup) as error:
             runs.append(CheckRun(name, family, _message(error)))
         else:
             runs.append(CheckRun(name, family, None))
@@ -53,8 +58,11 @@ def run_exercise_checks(test_module: types.ModuleType, catalog, exercise,
 def families_of(test_module: types.ModuleType, topic) -> set[str]:
     """Every check family the tests of ``test_module`` use for ``topic``'s exercises
     (families that only run on real CUDA, and so are skipped here, left out)."""
-    return {family for exercise in topic.exercises
-            for _, _, _, family in _tests_of(test_module, exercise.id)}
+    return {
+        family
+        for exercise in topic.exercises
+        for _, _, _, family in _tests_of(test_module, exercise.id)
+    }
 
 
 def failed_families(runs: list[CheckRun]) -> dict[str, list[str]]:
@@ -78,7 +86,9 @@ def _tests_of(module, exercise_id: str) -> Iterator[tuple[str, object, dict, str
             mark = exercise_marks[0] if exercise_marks else own
             if mark is None or mark.args[0] != exercise_id:
                 continue
-            params = {k: v for keys, vals, _ in combination for k, v in zip(keys, vals, strict=True)}
+            params = {
+                k: v for keys, vals, _ in combination for k, v in zip(keys, vals, strict=True)
+            }
             ids = "-".join(str(getattr(v, "name", v)) for v in params.values())
             yield f"{name}[{ids}]", function, params, mark.kwargs["check"]
 
@@ -96,7 +106,9 @@ def _param_sets(mark) -> list[tuple[list[str], tuple, list]]:
 
 
 def _skipped(function) -> bool:
-    return any(m.name == "skipif" and m.args and m.args[0] for m in getattr(function, "pytestmark", []))
+    return any(
+        m.name == "skipif" and m.args and m.args[0] for m in getattr(function, "pytestmark", [])
+    )
 
 
 def _parameters(function) -> set[str]:

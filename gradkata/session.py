@@ -83,7 +83,10 @@ class GradingSession:
     def _load(self) -> Implementation:
         reference = None
         target = self.impl_directory()
-        if target.resolve() != self.catalog.solutions_dir.resolve() and self.catalog.solutions_dir.is_dir():
+        if (
+            target.resolve() != self.catalog.solutions_dir.resolve()
+            and self.catalog.solutions_dir.is_dir()
+        ):
             reference = load_implementation("solutions", self.catalog.solutions_dir, self.catalog)
         return load_implementation(self.options.impl, target, self.catalog, reference)
 
@@ -104,7 +107,8 @@ class GradingSession:
             return self.catalog.exercise(exercise_id)
         except KeyError:
             raise pytest.UsageError(
-                f"{item.nodeid}: exercise {exercise_id!r} is not in {self.catalog.root / 'catalog.toml'}"
+                f"{item.nodeid}: exercise {exercise_id!r} is not in "
+                f"{self.catalog.root / 'catalog.toml'}"
             ) from None
 
     # -- running ------------------------------------------------------------
@@ -132,12 +136,15 @@ class GradingSession:
         if isinstance(error, outcomes.ExerciseTodo):
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, str(error.msg))
-            self.outcomes.append(CheckOutcome(exercise.id, family, item.nodeid, "todo",
-                                              todo_origins=error.origins))
+            self.outcomes.append(
+                CheckOutcome(exercise.id, family, item.nodeid, "todo", todo_origins=error.origins)
+            )
         elif report.failed:
             explanation = outcomes.explain(error, self.options.timeout)
             report.longrepr = explanation + _hypothesis_notes(error)
-            self.outcomes.append(CheckOutcome(exercise.id, family, item.nodeid, "failed", explanation))
+            self.outcomes.append(
+                CheckOutcome(exercise.id, family, item.nodeid, "failed", explanation)
+            )
         else:
             self.outcomes.append(CheckOutcome(exercise.id, family, item.nodeid, report.outcome))
 
@@ -158,17 +165,26 @@ class GradingSession:
 
     def _json(self) -> dict:
         return gradescope.results(
-            self.grade, version=__version__, impl_label=self.options.impl, seed=self.options.seed,
-            execution_time=time.perf_counter() - self.started)
+            self.grade,
+            version=__version__,
+            impl_label=self.options.impl,
+            seed=self.options.seed,
+            execution_time=time.perf_counter() - self.started,
+        )
 
     def card_lines(self) -> list[card.CardLine]:
         if self.grade is None:
             return []
         nxt = self.grade.next_up()
         context = card.CardContext(
-            version=__version__, impl_label=self.options.impl, seed=self.options.seed,
-            profile=_profile_name(), lang=self.options.lang, stopped_early=self.stopped_early,
-            next_location=self.impl.location(nxt.exercise) if nxt else None)
+            version=__version__,
+            impl_label=self.options.impl,
+            seed=self.options.seed,
+            profile=_profile_name(),
+            lang=self.options.lang,
+            stopped_early=self.stopped_early,
+            next_location=self.impl.location(nxt.exercise) if nxt else None,
+        )
         return card.render(self.grade, self.catalog, context)
 
 

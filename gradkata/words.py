@@ -5,7 +5,7 @@ the commands' messages around it. Every key exists in every language, with
 the same ``{placeholders}`` (a self-test checks both).
 """
 
-# ruff: noqa: RUF001 - full-width punctuation is correct in Chinese text
+
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from gradkata.checks.autograd_checks import torch_imports
 from gradkata.checks.failure import CheckFailure
 from gradkata.checks.guard import check_source_clean
 
-
 SOURCE_WITH_TORCH = '''\
 import math
 

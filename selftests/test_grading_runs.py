@@ -25,8 +25,15 @@ SPEC_TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "t
 def grade(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict | None]:
     """Run the course's grading suite from a scratch directory; return the run and its JSON."""
     result = pytester.runpytest_subprocess(
-        "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), str(ROOT / "tests"),
-        "--grade-json", "grade.json", *args)
+        "--rootdir",
+        str(ROOT),
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        str(ROOT / "tests"),
+        "--grade-json",
+        "grade.json",
+        *args,
+    )
     path = pytester.path / "grade.json"
     return result, json.loads(path.read_text()) if path.exists() else None
 
@@ -55,22 +62,31 @@ def test_reference_scores_full_marks_in_spec_json(pytester, catalog):
     assert document["score"] == sum(ex.points for ex in catalog.exercises)
     assert [t["name"] for t in document["tests"]] == [ex.id for ex in catalog.exercises]
     assert [t["number"] for t in document["tests"]] == [ex.number for ex in catalog.exercises]
-    assert document["extra_data"] == {"impl": "solutions", "seed": 0, "version": gradkata.__version__}
+    assert document["extra_data"] == {
+        "impl": "solutions",
+        "seed": 0,
+        "version": gradkata.__version__,
+    }
     for test in document["tests"]:
         assert set(test) == SPEC_TEST_KEYS
         assert (test["status"], test["output"]) == ("passed", "")
         assert test["tags"] == [test["name"].split(".")[0]]
         checks = test["extra_data"]["checks"]
         assert "guard" in checks
-        assert set(checks.values()) <= {"passed", "skipped"} and "passed" in checks.values()
-    activations = {t["name"]: t["extra_data"]["checks"] for t in document["tests"]
-                   if t["name"].startswith("activations.")}
+        assert set(checks.values()) <= {"passed", "skipped"}
+        assert "passed" in checks.values()
+    activations = {
+        t["name"]: t["extra_data"]["checks"]
+        for t in document["tests"]
+        if t["name"].startswith("activations.")
+    }
     for name, checks in activations.items():
         assert {"guard", "purity", "dtype", "device", "stability", "property"} <= set(checks)
         assert ("grad" if name.endswith("_backward") else "value") in checks
     total = sum(ex.points for ex in catalog.exercises)
-    result.stdout.fnmatch_lines(["*grade card*", f"total {total:.1f} / {total:.1f}*",
-                                 "*all selected exercises pass*"])
+    result.stdout.fnmatch_lines(
+        ["*grade card*", f"total {total:.1f} / {total:.1f}*", "*all selected exercises pass*"]
+    )
 
 
 def test_untouched_stubs_are_todo_with_no_traceback(pytester, catalog):
@@ -80,10 +96,13 @@ def test_untouched_stubs_are_todo_with_no_traceback(pytester, catalog):
     assert {t["extra_data"]["state"] for t in document["tests"]} == {"todo"}
     assert document["score"] == 0
     output = result.stdout.str()
-    assert "Traceback" not in output and "raise NotImplementedError" not in output
-    assert " failed" not in output and "FAILED" not in output
-    result.stdout.fnmatch_lines(["*4.1*activations.sigmoid*todo*",
-                                 "next up: 1.1 tensors.matmul — *exercises/tensors.py:*"])
+    assert "Traceback" not in output
+    assert "raise NotImplementedError" not in output
+    assert " failed" not in output
+    assert "FAILED" not in output
+    result.stdout.fnmatch_lines(
+        ["*4.1*activations.sigmoid*todo*", "next up: 1.1 tensors.matmul — *exercises/tensors.py:*"]
+    )
 
 
 def test_require_complete_fails_a_run_with_todo(pytester):
@@ -98,8 +117,17 @@ def test_a_syntax_error_costs_only_its_topic(pytester):
     for topic in ("activations", "layers"):
         (folder / f"{topic}.py").write_text((ROOT / "solutions" / f"{topic}.py").read_text())
     (folder / "activations.py").write_text("import torch\n\ndef sigmoid(x)\n    return x\n")
-    result, document = grade(pytester, "--impl", str(folder), "--exercise", "activations",
-                             "--exercise", "layers.Sigmoid", "--exercise", "layers.linear")
+    result, document = grade(
+        pytester,
+        "--impl",
+        str(folder),
+        "--exercise",
+        "activations",
+        "--exercise",
+        "layers.Sigmoid",
+        "--exercise",
+        "layers.linear",
+    )
     assert result.ret == 1
     by_topic = {}
     for test in document["tests"]:
@@ -111,9 +139,14 @@ def test_a_syntax_error_costs_only_its_topic(pytester):
 
 def test_a_mixed_submission_gets_partial_credit_todo_blocked_and_missing(pytester):
     source = reference_source()
-    source = source.replace("def sigmoid(x", "def sigmoid(x):\n    raise NotImplementedError\n\n\ndef _old_sigmoid(x", 1)
+    source = source.replace(
+        "def sigmoid(x", "def sigmoid(x):\n    raise NotImplementedError\n\n\ndef _old_sigmoid(x", 1
+    )
     source = source.replace("def gelu_backward(", "def _renamed_gelu_backward(", 1)
-    source += "\n\ndef tanh(x):\n    return (torch.exp(x) - torch.exp(-x)) / (torch.exp(x) + torch.exp(-x))\n"
+    source += (
+        "\n\ndef tanh(x):\n"
+        "    return (torch.exp(x) - torch.exp(-x)) / (torch.exp(x) + torch.exp(-x))\n"
+    )
     result, document = grade(pytester, "--impl", submission(pytester, source))
     assert result.ret == 1
     by_name = {t["name"].split(".", 1)[1]: t for t in document["tests"]}
@@ -132,9 +165,19 @@ def test_a_mixed_submission_gets_partial_credit_todo_blocked_and_missing(pyteste
 
 def test_an_infinite_loop_fails_only_its_exercise(pytester):
     source = reference_source() + "\n\ndef relu(x):\n    while True:\n        pass\n"
-    result, document = grade(pytester, "--impl", submission(pytester, source), "--timeout", "2",
-                             "--exercise", "activations.relu", "--exercise", "4.1",
-                             "-k", "matches_pytorch")
+    _, document = grade(
+        pytester,
+        "--impl",
+        submission(pytester, source),
+        "--timeout",
+        "2",
+        "--exercise",
+        "activations.relu",
+        "--exercise",
+        "4.1",
+        "-k",
+        "matches_pytorch",
+    )
     assert states(document) == {"sigmoid": "passed", "relu": "failed"}
     assert "time limit" in document["tests"][1]["output"]
 
@@ -143,7 +186,9 @@ def test_an_unknown_exercise_is_a_usage_error_naming_close_matches(pytester):
     result, document = grade(pytester, "--exercise", "sigmoid_backwrd")
     assert result.ret == 4
     assert document is None
-    result.stderr.fnmatch_lines(["*unknown exercise 'sigmoid_backwrd'*activations.sigmoid_backward*"])
+    result.stderr.fnmatch_lines(
+        ["*unknown exercise 'sigmoid_backwrd'*activations.sigmoid_backward*"]
+    )
 
 
 def test_a_missing_module_makes_every_exercise_missing(pytester):
@@ -153,15 +198,25 @@ def test_a_missing_module_makes_every_exercise_missing(pytester):
     assert set(states(document).values()) == {"missing"}
 
 
-
 def test_impl_path_outside_the_course_works_from_the_course_directory(tmp_path):
     """`pytest --impl PATH` (two words) from the course directory, as course staff type it."""
     folder = tmp_path / "alice"
     folder.mkdir()
     (folder / "activations.py").write_text(reference_source())
     out = tmp_path / "alice.json"
-    command = [sys.executable, "-m", "pytest", "--impl", str(folder), "--exercise", "4.1",
-               "--grade-json", str(out), "-p", "no:cacheprovider"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--impl",
+        str(folder),
+        "--exercise",
+        "4.1",
+        "--grade-json",
+        str(out),
+        "-p",
+        "no:cacheprovider",
+    ]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     document = json.loads(out.read_text())
@@ -172,15 +227,24 @@ def test_impl_path_outside_the_course_works_from_the_course_directory(tmp_path):
 
 def test_the_same_submission_gets_byte_identical_json_in_another_process(pytester, monkeypatch):
     """Hash seed and thread settings of the process must not change a grade."""
-    source = reference_source() + "\n\ndef softmax(x, dim=-1):\n    e = torch.exp(x)\n" \
+    source = (
+        reference_source() + "\n\ndef softmax(x, dim=-1):\n    e = torch.exp(x)\n"
         "    return e / e.sum(dim, keepdim=True)\n"
+    )
     folder = submission(pytester, source)
     documents = []
     for hash_seed, threads in (("1", "1"), ("12345", "2")):
         monkeypatch.setenv("PYTHONHASHSEED", hash_seed)
         monkeypatch.setenv("OMP_NUM_THREADS", threads)
-        result, document = grade(pytester, "--impl", folder, "--exercise", "activations.softmax",
-                                 "--exercise", "activations.softmax_backward")
+        result, document = grade(
+            pytester,
+            "--impl",
+            folder,
+            "--exercise",
+            "activations.softmax",
+            "--exercise",
+            "activations.softmax_backward",
+        )
         assert result.ret == 1
         document.pop("execution_time")
         documents.append(json.dumps(document, sort_keys=True))

@@ -9,11 +9,11 @@ from __future__ import annotations
 import importlib.util
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
-import tomllib
 import torch
 import torch.nn.functional as F
 

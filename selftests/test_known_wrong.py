@@ -22,8 +22,11 @@ from gradkata.selfcheck import failed_families, families_of, load_test_module, r
 from .conftest import ROOT
 from .known_wrong.registry import KNOWN_WRONG
 
-TOPICS = sorted(p.stem for p in (ROOT / "selftests" / "known_wrong").glob("*.py")
-                if p.stem not in ("__init__", "registry"))
+TOPICS = sorted(
+    p.stem
+    for p in (ROOT / "selftests" / "known_wrong").glob("*.py")
+    if p.stem not in ("__init__", "registry")
+)
 for _topic in TOPICS:  # importing a topic's module registers its mistakes
     importlib.import_module(f"selftests.known_wrong.{_topic}")
 GRADED_TOPICS = sorted(p.stem.removeprefix("test_") for p in (ROOT / "tests").glob("test_*.py"))
@@ -78,12 +81,15 @@ def test_every_check_family_a_topic_uses_is_proved_able_to_fail(topic, catalog):
 def test_known_mistake_is_caught_by_its_family(mistake, catalog, reference):
     exercise = catalog.exercise(mistake.exercise)
     module = with_replaced(reference.module(exercise.topic), exercise.name, mistake.function)
-    runs = run_exercise_checks(grading_tests(exercise.topic), catalog, exercise, module,
-                               {mistake.caught_by})
+    runs = run_exercise_checks(
+        grading_tests(exercise.topic), catalog, exercise, module, {mistake.caught_by}
+    )
     failed = failed_families(runs)
     assert mistake.caught_by in failed, f"{mistake.name} slipped through; failed: {sorted(failed)}"
     messages = "\n".join(failed[mistake.caught_by])
-    assert mistake.says in messages, f"{mistake.name}: message does not name the mistake:\n{messages}"
+    assert mistake.says in messages, (
+        f"{mistake.name}: message does not name the mistake:\n{messages}"
+    )
 
 
 def _graded_exercise_ids() -> list[str]:
@@ -96,7 +102,8 @@ def _graded_exercise_ids() -> list[str]:
 @pytest.mark.parametrize("exercise_id", _graded_exercise_ids())
 def test_reference_passes_every_check(exercise_id, catalog, reference):
     exercise = catalog.exercise(exercise_id)
-    runs = run_exercise_checks(grading_tests(exercise.topic), catalog, exercise,
-                               reference.module(exercise.topic))
+    runs = run_exercise_checks(
+        grading_tests(exercise.topic), catalog, exercise, reference.module(exercise.topic)
+    )
     assert runs, "no grading test found for this exercise"
     assert failed_families(runs) == {}

@@ -29,6 +29,7 @@ TOPIC = "activations"
 
 # -- the exercises and their references ---------------------------------------------
 
+
 @dataclass(frozen=True)
 class Case:
     """One exercise: its name, a PyTorch reference and how to draw its arguments."""
@@ -96,10 +97,18 @@ FORWARDS = {
     "sigmoid": (lambda x: torch.sigmoid(x), "torch.sigmoid", no_options, True),
     "tanh": (lambda x: torch.tanh(x), "torch.tanh", no_options, True),
     "relu": (lambda x: torch.relu(x), "torch.relu", no_options, True),
-    "leaky_relu": (lambda x, negative_slope=0.01: F.leaky_relu(x, negative_slope),
-                   "torch.nn.functional.leaky_relu", slopes, True),
-    "gelu": (lambda x, approximate="none": F.gelu(x, approximate=approximate),
-             "torch.nn.functional.gelu", approximations, True),
+    "leaky_relu": (
+        lambda x, negative_slope=0.01: F.leaky_relu(x, negative_slope),
+        "torch.nn.functional.leaky_relu",
+        slopes,
+        True,
+    ),
+    "gelu": (
+        lambda x, approximate="none": F.gelu(x, approximate=approximate),
+        "torch.nn.functional.gelu",
+        approximations,
+        True,
+    ),
     "softmax": (lambda x, dim=-1: torch.softmax(x, dim), "torch.softmax", dims, False),
     "log_softmax": (lambda x, dim=-1: torch.log_softmax(x, dim), "torch.log_softmax", dims, False),
 }
@@ -109,8 +118,13 @@ def _cases() -> dict[str, Case]:
     cases = {}
     for name, (reference, reference_name, options, elementwise) in FORWARDS.items():
         cases[name] = Case(name, reference, reference_name, options, elementwise)
-        cases[f"{name}_backward"] = Case(f"{name}_backward", autograd_of(reference),
-                                         f"autograd of {reference_name}", options, elementwise)
+        cases[f"{name}_backward"] = Case(
+            f"{name}_backward",
+            autograd_of(reference),
+            f"autograd of {reference_name}",
+            options,
+            elementwise,
+        )
     return cases
 
 
@@ -141,12 +155,18 @@ def named_inputs(case: Case, call: Call) -> dict[str, torch.Tensor]:
 def assert_matches_reference(case: Case, call: Call, result) -> None:
     """Compare with PyTorch evaluated in float64, so PyTorch's own float32
     rounding is never held against the learner."""
-    values.assert_close(result, call.in_float64()(case.reference), what=describe(case, call),
-                        reference=case.reference_name, inputs=named_inputs(case, call),
-                        scale_by=call.args[:1] if case.is_backward else ())
+    values.assert_close(
+        result,
+        call.in_float64()(case.reference),
+        what=describe(case, call),
+        reference=case.reference_name,
+        inputs=named_inputs(case, call),
+        scale_by=call.args[:1] if case.is_backward else (),
+    )
 
 
 # -- value / grad: parity with PyTorch ------------------------------------------------
+
 
 # The finite-difference check comes first: when both grad tests fail, the card
 # shows its diagnosis (sign error, a factor, which elements).
@@ -158,8 +178,14 @@ def test_backward_matches_finite_differences_of_your_forward(impl, case: Case, d
     call = data.draw(case.calls(float_tensors(shape=shapes(1, 3, min_side=3))), label="call")
     (grad_out, x), options = call.args, call.kwargs
     forward, backward = getattr(impl, case.forward_name), getattr(impl, case.name)
-    check_gradient(lambda t: forward(t, **options), lambda g, t: backward(g, t, **options),
-                   [x], grad_out=grad_out, names=["x"], elementwise=case.elementwise)
+    check_gradient(
+        lambda t: forward(t, **options),
+        lambda g, t: backward(g, t, **options),
+        [x],
+        grad_out=grad_out,
+        names=["x"],
+        elementwise=case.elementwise,
+    )
 
 
 @pytest.mark.parametrize("case", params(lambda c: "grad" if c.is_backward else "value"))
@@ -181,17 +207,23 @@ def test_backward_at_the_kink_follows_pytorch(impl, case: Case, dtype):
     for options in ({}, {"negative_slope": 0.2})[: 2 if "leaky" in case.name else 1]:
         call = Call((grad_out, x), options)
         result = call(getattr(impl, case.name))
-        values.assert_close(result, call.in_float64()(case.reference),
-                            what=describe(case, call) + " at x = 0",
-                            reference=case.reference_name, inputs=named_inputs(case, call))
+        values.assert_close(
+            result,
+            call.in_float64()(case.reference),
+            what=describe(case, call) + " at x = 0",
+            reference=case.reference_name,
+            inputs=named_inputs(case, call),
+        )
 
 
 # -- property: identities each function must satisfy ----------------------------------
 
+
 def close(actual, expected, identity: str) -> None:
     """Raise CheckFailure naming the identity when ``actual`` and ``expected`` differ."""
-    values.assert_close(actual, expected, what=f"the identity {identity}: left side",
-                        reference="the right side")
+    values.assert_close(
+        actual, expected, what=f"the identity {identity}: left side", reference="the right side"
+    )
 
 
 def linear_in_grad_out(backward, grad_out, x, **options) -> None:
@@ -199,8 +231,11 @@ def linear_in_grad_out(backward, grad_out, x, **options) -> None:
     scaled = backward(grad_out * -2.5, x, **options)
     if not isinstance(scaled, torch.Tensor):
         raise CheckFailure(f"backward returned {type(scaled).__name__}, not a tensor")
-    close(scaled, backward(grad_out, x, **options) * -2.5,
-          "backward(-2.5 * grad_out, x) = -2.5 * backward(grad_out, x) (did you use grad_out?)")
+    close(
+        scaled,
+        backward(grad_out, x, **options) * -2.5,
+        "backward(-2.5 * grad_out, x) = -2.5 * backward(grad_out, x) (did you use grad_out?)",
+    )
 
 
 def sigmoid_is_symmetric(fn, x):
@@ -217,8 +252,7 @@ def relu_is_idempotent(fn, x):
 
 
 def leaky_relu_is_positively_homogeneous(fn, x, negative_slope=0.01):
-    close(fn(x * 2, negative_slope), fn(x, negative_slope) * 2,
-          "leaky_relu(2x) = 2 leaky_relu(x)")
+    close(fn(x * 2, negative_slope), fn(x, negative_slope) * 2, "leaky_relu(2x) = 2 leaky_relu(x)")
 
 
 def gelu_minus_mirror_is_identity(fn, x, approximate="none"):
@@ -239,8 +273,11 @@ def log_softmax_normalises(fn, x, dim=-1):
 
 def gelu_derivative_mirror_sums_to_one(backward, grad_out, x, approximate="none"):
     ones = torch.ones_like(x)
-    close(backward(ones, x, approximate) + backward(ones, -x, approximate), ones,
-          "gelu'(x) + gelu'(-x) = 1")
+    close(
+        backward(ones, x, approximate) + backward(ones, -x, approximate),
+        ones,
+        "gelu'(x) + gelu'(-x) = 1",
+    )
 
 
 def softmax_gradient_sums_to_zero(backward, grad_out, x, dim=-1):
@@ -278,6 +315,7 @@ def test_satisfies_its_identities(impl, case: Case, data):
 
 # -- stability, dtype, device, purity, guard ----------------------------------------------
 
+
 @pytest.mark.parametrize("case", params("stability"))
 @given(data=st.data())
 def test_is_stable_for_large_float32_inputs(impl, case: Case, data):
@@ -300,11 +338,14 @@ def test_keeps_the_input_dtype(impl, case: Case, dtype, data):
 @given(data=st.data())
 def test_keeps_the_input_device_on_fake_cuda(impl, case: Case, data):
     call = data.draw(case.calls(), label="call")
-    devices.check_device_hygiene(getattr(impl, case.name), *call.args,
-                                 what=describe(case, call), **call.kwargs)
+    devices.check_device_hygiene(
+        getattr(impl, case.name), *call.args, what=describe(case, call), **call.kwargs
+    )
 
 
-@pytest.mark.skipif(not devices.cuda_available(), reason="no CUDA device: real GPU parity not checked")
+@pytest.mark.skipif(
+    not devices.cuda_available(), reason="no CUDA device: real GPU parity not checked"
+)
 @pytest.mark.parametrize("case", params("device"))
 @settings(max_examples=10)
 @given(data=st.data())
@@ -312,16 +353,23 @@ def test_matches_cpu_on_real_cuda(impl, case: Case, data):
     call = data.draw(case.calls(), label="call")
     what = describe(case, call) + " on cuda"
     devices.check_cuda_parity(
-        getattr(impl, case.name), *call.args, what=what, **call.kwargs,
-        compare=lambda gpu, cpu: values.assert_close(gpu, cpu, what=what, reference="the CPU result"))
+        getattr(impl, case.name),
+        *call.args,
+        what=what,
+        **call.kwargs,
+        compare=lambda gpu, cpu: values.assert_close(
+            gpu, cpu, what=what, reference="the CPU result"
+        ),
+    )
 
 
 @pytest.mark.parametrize("case", params("purity"))
 @given(data=st.data())
 def test_leaves_its_inputs_unchanged(impl, case: Case, data):
     call = data.draw(case.calls(), label="call")
-    purity.check_inputs_unchanged(getattr(impl, case.name), *call.args,
-                                  what=describe(case, call), **call.kwargs)
+    purity.check_inputs_unchanged(
+        getattr(impl, case.name), *call.args, what=describe(case, call), **call.kwargs
+    )
 
 
 @pytest.mark.parametrize("case", params("guard"))

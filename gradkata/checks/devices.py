@@ -66,7 +66,7 @@ def _run_on_fake_cuda(fn, args, kwargs, what: str) -> str:
                 f"the CPU ({error}). Create new tensors on the input's device: "
                 f"torch.zeros_like(x), x.new_zeros(...), or device=x.device"
             ) from None
-        except Exception:  # noqa: BLE001 - data-dependent code cannot run on fake tensors
+        except Exception:
             return "inconclusive"
     for leaf in tree_flatten(result)[0]:
         if isinstance(leaf, torch.Tensor) and leaf.device.type != FAKE_DEVICE:
@@ -84,7 +84,7 @@ def _to_fake_cuda(value):
 
 
 @functools.cache
-def _factories() -> frozenset:
+def tensor_factories() -> frozenset:
     """Torch functions that create a tensor on the default device unless told."""
     try:
         from torch.utils._device import _device_constructors
@@ -124,7 +124,7 @@ class _DeviceWatch(TorchFunctionMode):
         if any(isinstance(leaf, torch.device) for leaf in leaves) or "device" in kwargs:
             return result  # .to(x.device), device=...: placed on purpose
         tensors = [leaf for leaf in leaves if isinstance(leaf, torch.Tensor)]
-        if func in _factories():
+        if func in tensor_factories():
             name = f"torch.{getattr(func, '__name__', func)}"
             if any(leaf.dim() > 0 for leaf in outputs):
                 self.culprits.append(name)

@@ -29,7 +29,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
 
-from .devices import _factories
+from .devices import tensor_factories
 from .failure import CheckFailure
 from .values import check_is_tensor, check_shape, tolerance
 
@@ -39,8 +39,10 @@ WITHIN_ONE_STD = math.erf(1 / math.sqrt(2))  # 0.6827 of a normal lies within on
 
 # -- statistics --------------------------------------------------------------------
 
-def check_normal(sample: torch.Tensor, *, mean: float, std: float, what: str,
-                 hint: str = "") -> None:
+
+def check_normal(
+    sample: torch.Tensor, *, mean: float, std: float, what: str, hint: str = ""
+) -> None:
     """``sample`` looks like independent draws from N(mean, std²).
 
     Compares the sample mean, the sample standard deviation and the share of
@@ -63,27 +65,36 @@ def _check_normal(sample: torch.Tensor, mean: float, std: float, what: str) -> N
     slack = 1e-6 * (abs(mean) + std)  # float32 rounding of the values themselves
     mean_tol = SIGMAS * std / math.sqrt(n) + slack
     if abs(got_mean - mean) > mean_tol:
-        raise CheckFailure(f"{what} should be N({mean:g}, {std:g}²) draws, but its mean is "
-                           f"{got_mean:.4g} (expected {mean:g} ± {mean_tol:.2g})")
+        raise CheckFailure(
+            f"{what} should be N({mean:g}, {std:g}²) draws, but its mean is "
+            f"{got_mean:.4g} (expected {mean:g} ± {mean_tol:.2g})"
+        )
     std_tol = SIGMAS * std / math.sqrt(2 * n) + slack
     if got_std < 0.01 * std:
-        raise CheckFailure(f"{what} should be N({mean:g}, {std:g}²) draws, but it has almost no "
-                           f"spread: standard deviation {got_std:.3g}")
+        raise CheckFailure(
+            f"{what} should be N({mean:g}, {std:g}²) draws, but it has almost no "
+            f"spread: standard deviation {got_std:.3g}"
+        )
     if abs(got_std - std) > std_tol:
-        raise CheckFailure(f"{what} should be N({mean:g}, {std:g}²) draws, but its standard "
-                           f"deviation is {got_std:.4g} (expected {std:g} ± {std_tol:.2g})")
+        raise CheckFailure(
+            f"{what} should be N({mean:g}, {std:g}²) draws, but its standard "
+            f"deviation is {got_std:.4g} (expected {std:g} ± {std_tol:.2g})"
+        )
     within = float(((values - mean).abs() < std).double().mean())
     share_tol = SIGMAS * math.sqrt(WITHIN_ONE_STD * (1 - WITHIN_ONE_STD) / n)
     if std > 0 and abs(within - WITHIN_ONE_STD) > share_tol:
         raise CheckFailure(
             f"{what} should be normally distributed: {100 * WITHIN_ONE_STD:.1f}% of normal draws "
-            f"lie within one std of the mean, yours {100 * within:.1f}%")
+            f"lie within one std of the mean, yours {100 * within:.1f}%"
+        )
 
 
 # -- randomness comes from the generator ---------------------------------------------
 
-def check_draws_from_generator(make: Callable[[torch.Generator], Any], seed: int, *,
-                               what: str) -> None:
+
+def check_draws_from_generator(
+    make: Callable[[torch.Generator], Any], seed: int, *, what: str
+) -> None:
     """``make(generator)`` depends on the generator's state and on nothing else random.
 
     Two generators in the same state must give identical tensors even though
@@ -100,15 +111,19 @@ def check_draws_from_generator(make: Callable[[torch.Generator], Any], seed: int
             states.append(generator.get_state())
     first, second = results
     same = len(first) == len(second) and all(
-        a.shape == b.shape and torch.equal(a, b) for a, b in zip(first, second, strict=True))
+        a.shape == b.shape and torch.equal(a, b) for a, b in zip(first, second, strict=True)
+    )
     if not same:
         raise CheckFailure(
             f"{what} gave different results for two generators in the same state: it draws "
             f"from the global RNG. Pass generator=generator to every torch.randn / torch.rand / "
-            f"torch.randperm call")
+            f"torch.randperm call"
+        )
     if torch.equal(states[0], torch.Generator().manual_seed(seed).get_state()):
-        raise CheckFailure(f"{what} never drew from its generator: pass generator=generator "
-                           f"to the functions that draw random numbers")
+        raise CheckFailure(
+            f"{what} never drew from its generator: pass generator=generator "
+            f"to the functions that draw random numbers"
+        )
 
 
 def _tensors(result, what: str) -> list[torch.Tensor]:
@@ -125,8 +140,10 @@ def _is_iterator(value) -> bool:
 
 # -- an optimiser's iterates -----------------------------------------------------------
 
-def check_trajectory(result, expected: torch.Tensor, *, what: str, rule: str,
-                     names: str = "x") -> None:
+
+def check_trajectory(
+    result, expected: torch.Tensor, *, what: str, rule: str, names: str = "x"
+) -> None:
     """``result[t]`` matches ``expected[t]`` (the rule, computed in float64) for every step t.
 
     rule: the update rule in words, e.g. "x_{t+1} = x_t - lr * grad(x_t)".
@@ -134,8 +151,11 @@ def check_trajectory(result, expected: torch.Tensor, *, what: str, rule: str,
     """
     result = check_is_tensor(result, what)
     if tuple(result.shape) != tuple(expected.shape):
-        check_shape(result, expected.shape,
-                    what + f" (every iterate {names}_t stacked along a new first axis)")
+        check_shape(
+            result,
+            expected.shape,
+            what + f" (every iterate {names}_t stacked along a new first axis)",
+        )
     rtol, atol = tolerance(result.dtype)
     yours = result.detach().to("cpu", torch.float64)
     for t, (mine, wanted) in enumerate(zip(yours, expected, strict=True)):
@@ -145,18 +165,30 @@ def check_trajectory(result, expected: torch.Tensor, *, what: str, rule: str,
             continue
         index = tuple(int(i) for i in (~close).nonzero()[0]) if mine.dim() else ()
         at = f" at index {index}" if index else ""
-        start = (f" ({names}_0 is the starting point itself)" if t == 0
-                 else f" ({names}_{t - 1} still agreed)")
+        start = (
+            f" ({names}_0 is the starting point itself)"
+            if t == 0
+            else f" ({names}_{t - 1} still agreed)"
+        )
         raise CheckFailure(
             f"{what}: {names}_{t} departs from the rule {rule}{start}{at}: "
-            f"yours {float(mine[index]):.6g}, expected {float(wanted[index]):.6g}")
+            f"yours {float(mine[index]):.6g}, expected {float(wanted[index]):.6g}"
+        )
 
 
 # -- a whole run against its rule, replayed ------------------------------------------------
 
-def check_follows_rule(result: dict[str, Any], expected: dict[str, torch.Tensor], *, what: str,
-                       rule: str, replay: str = "", precision: torch.dtype | None = None,
-                       mistakes: Iterable[tuple[str, Callable[[], dict]]] = ()) -> None:
+
+def check_follows_rule(
+    result: dict[str, Any],
+    expected: dict[str, torch.Tensor],
+    *,
+    what: str,
+    rule: str,
+    replay: str = "",
+    precision: torch.dtype | None = None,
+    mistakes: Iterable[tuple[str, Callable[[], dict]]] = (),
+) -> None:
     """Every named result matches the grader's replay of ``rule``.
 
     result / expected: name -> tensor (or list of floats), e.g. ``{"w": w, "b": b}``;
@@ -180,8 +212,9 @@ def check_follows_rule(result: dict[str, Any], expected: dict[str, torch.Tensor]
     at = f"{name}[{', '.join(map(str, index))}]" if index else name
     got, want = float(mine[name][index]), float(expected[name][index])
     how = f" (replayed {replay})" if replay else ""
-    raise CheckFailure(f"{what} does not follow {rule}{how}: {at} is {got:.6g}, "
-                       f"expected {want:.6g}")
+    raise CheckFailure(
+        f"{what} does not follow {rule}{how}: {at} is {got:.6g}, expected {want:.6g}"
+    )
 
 
 def _as_tensor(value, what: str) -> torch.Tensor:
@@ -194,13 +227,16 @@ def _closeness(mine: torch.Tensor, wanted: torch.Tensor, precision) -> torch.Ten
     rtol, atol = tolerance(precision or mine.dtype)
     wanted = wanted.to(torch.float64)
     scale = max(1.0, float(wanted.abs().max())) if wanted.numel() else 1.0
-    return torch.isclose(mine.detach().to("cpu", torch.float64), wanted, rtol=rtol,
-                         atol=atol * scale, equal_nan=True)
+    return torch.isclose(
+        mine.detach().to("cpu", torch.float64), wanted, rtol=rtol, atol=atol * scale, equal_nan=True
+    )
 
 
 def _agree(mine: dict[str, torch.Tensor], wanted: dict[str, torch.Tensor], precision) -> bool:
-    return all(mine[name].shape == wanted[name].shape
-               and bool(_closeness(mine[name], t, precision).all()) for name, t in wanted.items())
+    return all(
+        mine[name].shape == wanted[name].shape and bool(_closeness(mine[name], t, precision).all())
+        for name, t in wanted.items()
+    )
 
 
 def _first_difference(mine, expected, precision) -> tuple[str, tuple[int, ...]]:
@@ -213,26 +249,33 @@ def _first_difference(mine, expected, precision) -> tuple[str, tuple[int, ...]]:
 
 # -- plain Python values ---------------------------------------------------------------
 
+
 def check_python_float(value, what: str) -> None:
     if isinstance(value, torch.Tensor):
-        raise CheckFailure(f"{what} is a {tuple(value.shape)} torch.Tensor, not a Python float: "
-                           f"convert a one-element tensor with .item() or float(...)")
+        raise CheckFailure(
+            f"{what} is a {tuple(value.shape)} torch.Tensor, not a Python float: "
+            f"convert a one-element tensor with .item() or float(...)"
+        )
     if not isinstance(value, float):
         raise CheckFailure(f"{what} is {type(value).__name__} {value!r}, not a Python float")
 
 
 # -- purity and device for arguments the generic checks do not reach ---------------------
 
-def check_tensors_unchanged(tensors: dict[str, torch.Tensor], call: Callable[[], Any], *,
-                            what: str):
+
+def check_tensors_unchanged(
+    tensors: dict[str, torch.Tensor], call: Callable[[], Any], *, what: str
+):
     """Run ``call()``; fail if it changed any of ``tensors`` (values or version counter)."""
     saved = {name: (t.detach().clone(), t._version) for name, t in tensors.items()}
     result = call()
     for name, tensor in tensors.items():
         before, version = saved[name]
         if tensor._version != version or not torch.equal(tensor.detach(), before):
-            raise CheckFailure(f"{what} modified {name} in place: leave it as it was, and "
-                               f"compute into a new tensor instead")
+            raise CheckFailure(
+                f"{what} modified {name} in place: leave it as it was, and "
+                f"compute into a new tensor instead"
+            )
     return result
 
 
@@ -246,8 +289,13 @@ class _FloatFactoryWatch(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         result = func(*args, **kwargs)
-        if (func in _factories() and "device" not in kwargs and isinstance(result, torch.Tensor)
-                and result.is_floating_point() and result.dim() > 0):
+        if (
+            func in tensor_factories()
+            and "device" not in kwargs
+            and isinstance(result, torch.Tensor)
+            and result.is_floating_point()
+            and result.dim() > 0
+        ):
             self.culprits.append(f"torch.{getattr(func, '__name__', func)}")
         return result
 
@@ -266,11 +314,13 @@ def check_float_tensors_follow_device(fn, *args, what: str, **kwargs):
         raise CheckFailure(
             f"{what} called {watch.culprits[0]}(...) without device=: on a GPU that tensor "
             f"would be on the CPU while the inputs are on cuda. Use X.new_zeros(...), "
-            f"torch.zeros_like(...) or pass dtype=X.dtype, device=X.device")
+            f"torch.zeros_like(...) or pass dtype=X.dtype, device=X.device"
+        )
     return result
 
 
 # -- one expensive run shared by several check families ----------------------------------
+
 
 @dataclass
 class SharedRun:

@@ -41,9 +41,15 @@ def check_shape(result: torch.Tensor, expected_shape, what: str) -> None:
         )
 
 
-def assert_close(result, expected: torch.Tensor, *, what: str, reference: str,
-                 inputs: dict[str, torch.Tensor] | None = None,
-                 scale_by: tuple[torch.Tensor, ...] = ()) -> None:
+def assert_close(
+    result,
+    expected: torch.Tensor,
+    *,
+    what: str,
+    reference: str,
+    inputs: dict[str, torch.Tensor] | None = None,
+    scale_by: tuple[torch.Tensor, ...] = (),
+) -> None:
     """Raise :class:`CheckFailure` unless ``result`` matches ``expected``.
 
     what: the learner's call, e.g. "sigmoid(x)".
@@ -62,7 +68,9 @@ def assert_close(result, expected: torch.Tensor, *, what: str, reference: str,
     close = torch.isclose(yours, wanted, rtol=rtol, atol=atol * scale, equal_nan=True)
     if bool(close.all()):
         return
-    raise CheckFailure(_mismatch_message(yours, wanted, close, what, reference, inputs, (rtol, atol)))
+    raise CheckFailure(
+        _mismatch_message(yours, wanted, close, what, reference, inputs, (rtol, atol))
+    )
 
 
 def _magnitude(tensor: torch.Tensor) -> float:
@@ -74,7 +82,11 @@ def _mismatch_message(yours, wanted, close, what, reference, inputs, tol) -> str
     bad = ~close
     error = (yours - wanted).abs().nan_to_num(nan=float("inf"))
     error[~bad] = -1.0
-    worst = tuple(int(i) for i in torch.unravel_index(error.argmax(), error.shape)) if error.dim() else ()
+    worst = (
+        tuple(int(i) for i in torch.unravel_index(error.argmax(), error.shape))
+        if error.dim()
+        else ()
+    )
     count, total = int(bad.sum()), bad.numel()
     at = f"index {worst}" if worst else "the only element"
     lines = [
@@ -85,8 +97,12 @@ def _mismatch_message(yours, wanted, close, what, reference, inputs, tol) -> str
         lines.append("yours contains inf or nan where the reference is finite")
     shown = {name: t for name, t in (inputs or {}).items() if tuple(t.shape) == tuple(yours.shape)}
     if shown:
-        lines.append("inputs there: " + ", ".join(
-            f"{name} = {_num(t.detach().double().cpu()[worst])}" for name, t in shown.items()))
+        lines.append(
+            "inputs there: "
+            + ", ".join(
+                f"{name} = {_num(t.detach().double().cpu()[worst])}" for name, t in shown.items()
+            )
+        )
     lines.append(f"(tolerance rtol={tol[0]:g}, atol={tol[1]:g})")
     return "\n".join(lines)
 
@@ -114,7 +130,8 @@ def check_finite(result, what: str, inputs: dict[str, torch.Tensor]) -> None:
     where = tuple(int(i) for i in (~finite).nonzero()[0]) if result.dim() else ()
     shown = ", ".join(
         f"{name} = {_num(t.detach().double().cpu()[where])}"
-        for name, t in inputs.items() if tuple(t.shape) == tuple(result.shape)
+        for name, t in inputs.items()
+        if tuple(t.shape) == tuple(result.shape)
     )
     raise CheckFailure(
         f"{what} returned {_num(result.detach().double().cpu()[where])} at index {where}"

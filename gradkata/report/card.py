@@ -15,8 +15,13 @@ from ..catalog import Catalog
 from ..grading import ExerciseGrade, Grade
 from .labels import labels_for
 
-STATE_COLOURS = {"passed": "green", "failed": "red", "todo": "yellow",
-                 "error": "red", "missing": "red"}
+STATE_COLOURS = {
+    "passed": "green",
+    "failed": "red",
+    "todo": "yellow",
+    "error": "red",
+    "missing": "red",
+}
 EXPLANATION_LINES = 2
 
 
@@ -43,15 +48,20 @@ class CardContext:
 
 def render(grade: Grade, catalog: Catalog, context: CardContext) -> list[CardLine]:
     words = labels_for(context.lang)
-    lines = [CardLine(f"gradkata {context.version} · {words['grading']} {context.impl_label}",
-                      bold=True)]
+    lines = [
+        CardLine(f"gradkata {context.version} · {words['grading']} {context.impl_label}", bold=True)
+    ]
     for topic in catalog.topics:
         graded = [g for g in grade.exercises if g.exercise.topic == topic.name]
         if graded:
             lines += _topic_block(topic, graded, words, context.bars)
-    lines.append(CardLine(
-        f"{words['total']} {_points(grade.score)} / {_points(grade.max_score)} · "
-        f"{grade.passed}/{len(grade.exercises)} {words['exercises_passed']}", bold=True))
+    lines.append(
+        CardLine(
+            f"{words['total']} {_points(grade.score)} / {_points(grade.max_score)} · "
+            f"{grade.passed}/{len(grade.exercises)} {words['exercises_passed']}",
+            bold=True,
+        )
+    )
     lines.append(_next_up_line(grade, context, words))
     lines.append(CardLine(f"{words['seed']} {context.seed} · {words['profile']} {context.profile}"))
     if context.stopped_early:
@@ -63,8 +73,12 @@ def _topic_block(topic, graded: list[ExerciseGrade], words, bars: bool = False) 
     score = sum(g.score for g in graded)
     most = sum(g.exercise.points for g in graded)
     bar = f"{progress_bar(sum(g.state == 'passed' for g in graded), len(graded))}  " if bars else ""
-    lines = [CardLine(f"{topic.number} {topic.name} — {topic.title}  {bar}"
-                      f"{_points(score)} / {_points(most)}", bold=True)]
+    lines = [
+        CardLine(
+            f"{topic.number} {topic.name} — {topic.title}  {bar}{_points(score)} / {_points(most)}",
+            bold=True,
+        )
+    ]
     shared = {g.output for g in graded if g.state in ("error", "missing")}
     module_problem = len(graded) > 1 and all(g.state in ("error", "missing") for g in graded)
     if module_problem and len(shared) == 1:
@@ -81,8 +95,10 @@ def _topic_block(topic, graded: list[ExerciseGrade], words, bars: bool = False) 
 def _exercise_line(g: ExerciseGrade, words) -> str:
     state = words[g.state]
     extra = f"  ({words['blocked_by']} {g.blocked_by.number})" if g.blocked_by else ""
-    return (f"  {g.exercise.number:<6}{g.exercise.id:<38}{state:<9}"
-            f"{_points(g.score):>5} / {_points(g.exercise.points)}{extra}")
+    return (
+        f"  {g.exercise.number:<6}{g.exercise.id:<38}{state:<9}"
+        f"{_points(g.score):>5} / {_points(g.exercise.points)}{extra}"
+    )
 
 
 def _explanation(g: ExerciseGrade) -> list[CardLine]:
@@ -100,8 +116,11 @@ def _next_up_line(grade: Grade, context: CardContext, words) -> CardLine:
     if context.next_location is not None:
         path, line = context.next_location
         where = f" — {_relative(path)}" + (f":{line}" if line else "")
-    return CardLine(f"{words['next_up']}{words['colon']}{nxt.exercise.number} {nxt.exercise.id}{where}",
-                    "yellow", bold=True)
+    return CardLine(
+        f"{words['next_up']}{words['colon']}{nxt.exercise.number} {nxt.exercise.id}{where}",
+        "yellow",
+        bold=True,
+    )
 
 
 def _relative(path: Path) -> str:

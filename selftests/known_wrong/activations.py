@@ -17,6 +17,7 @@ from .registry import wrong
 
 # -- sigmoid ----------------------------------------------------------------------
 
+
 @wrong("activations.sigmoid", caught_by="value", says="differs from torch.sigmoid")
 def sigmoid_with_the_sign_of_x_flipped(x):
     return 1 / (1 + torch.exp(x))
@@ -33,6 +34,7 @@ def sigmoid_calling_an_alias(x):
 
 
 # -- sigmoid_backward -------------------------------------------------------------
+
 
 @wrong("activations.sigmoid_backward", caught_by="grad", says="differs from autograd")
 def sigmoid_backward_with_s_instead_of_s_times_one_minus_s(grad_out, x):
@@ -53,6 +55,7 @@ def sigmoid_backward_from_the_exp_formula(grad_out, x):
 
 # -- tanh -------------------------------------------------------------------------
 
+
 @wrong("activations.tanh", caught_by="stability", says="not finite")
 def tanh_from_exponentials(x):
     return (torch.exp(x) - torch.exp(-x)) / (torch.exp(x) + torch.exp(-x))
@@ -64,6 +67,7 @@ def tanh_by_dynamic_lookup(x):
 
 
 # -- tanh_backward ----------------------------------------------------------------
+
 
 @wrong("activations.tanh_backward", caught_by="grad", says="differs from autograd")
 def tanh_backward_forgetting_the_square(grad_out, x):
@@ -80,6 +84,7 @@ def tanh_backward_scaling_grad_out_in_place(grad_out, x):
 
 
 # -- relu -------------------------------------------------------------------------
+
 
 @wrong("activations.relu", caught_by="device", says="torch.zeros")
 def relu_against_zeros_on_the_default_device(x):
@@ -98,6 +103,7 @@ def relu_calling_the_in_place_variant(x):
 
 # -- relu_backward ----------------------------------------------------------------
 
+
 @wrong("activations.relu_backward", caught_by="grad", says="at x = 0")
 def relu_backward_passing_gradient_at_zero(grad_out, x):
     return grad_out * (x >= 0)
@@ -110,7 +116,10 @@ def relu_backward_returning_the_mask_only(grad_out, x):
 
 # -- leaky_relu -------------------------------------------------------------------
 
-@wrong("activations.leaky_relu", caught_by="value", says="differs from torch.nn.functional.leaky_relu")
+
+@wrong(
+    "activations.leaky_relu", caught_by="value", says="differs from torch.nn.functional.leaky_relu"
+)
 def leaky_relu_ignoring_negative_slope(x, negative_slope=0.01):
     return torch.where(x > 0, x, 0.01 * x)
 
@@ -121,6 +130,7 @@ def leaky_relu_calling_functional(x, negative_slope=0.01):
 
 
 # -- leaky_relu_backward ----------------------------------------------------------
+
 
 @wrong("activations.leaky_relu_backward", caught_by="grad", says="at x = 0")
 def leaky_relu_backward_with_slope_one_at_zero(grad_out, x, negative_slope=0.01):
@@ -133,6 +143,7 @@ def leaky_relu_backward_dropping_grad_out_on_the_negative_side(grad_out, x, nega
 
 
 # -- gelu -------------------------------------------------------------------------
+
 
 @wrong("activations.gelu", caught_by="value", says="differs from torch.nn.functional.gelu")
 def gelu_always_using_the_tanh_approximation(x, approximate="none"):
@@ -147,6 +158,7 @@ def gelu_calling_an_aten_kernel(x, approximate="none"):
 
 # -- gelu_backward ----------------------------------------------------------------
 
+
 @wrong("activations.gelu_backward", caught_by="grad", says="differs from autograd")
 def gelu_backward_forgetting_the_x_times_pdf_term(grad_out, x, approximate="none"):
     return grad_out * 0.5 * (1 + torch.erf(x / math.sqrt(2)))
@@ -160,6 +172,7 @@ def gelu_backward_computing_in_float32(grad_out, x, approximate="none"):
 
 
 # -- softmax ----------------------------------------------------------------------
+
 
 @wrong("activations.softmax", caught_by="stability", says="not finite")
 def softmax_without_subtracting_the_max(x, dim=-1):
@@ -180,6 +193,7 @@ def softmax_calling_the_tensor_method(x, dim=-1):
 
 # -- softmax_backward -------------------------------------------------------------
 
+
 @wrong("activations.softmax_backward", caught_by="grad", says="sign")
 def softmax_backward_with_the_sign_flipped(grad_out, x, dim=-1):
     s = softmax(x, dim)
@@ -194,6 +208,7 @@ def softmax_backward_using_only_the_diagonal(grad_out, x, dim=-1):
 
 # -- log_softmax ------------------------------------------------------------------
 
+
 @wrong("activations.log_softmax", caught_by="stability", says="not finite")
 def log_softmax_as_the_log_of_softmax(x, dim=-1):
     return torch.log(softmax(x, dim))
@@ -205,6 +220,7 @@ def log_softmax_calling_logsumexp(x, dim=-1):
 
 
 # -- log_softmax_backward ---------------------------------------------------------
+
 
 @wrong("activations.log_softmax_backward", caught_by="grad", says="differs from autograd")
 def log_softmax_backward_forgetting_the_sum_of_grad_out(grad_out, x, dim=-1):
