@@ -27,7 +27,6 @@ from gradkata.checks.training_checks import (
     check_float_tensors_follow_device,
     check_follows_rule,
     check_normal,
-    check_tensors_unchanged,
     check_trajectory,
 )
 from gradkata.strategies import float_tensors, generator_for, like, shapes
@@ -217,8 +216,8 @@ def test_sgd_step_updates_the_callers_tensors_themselves_and_returns_none(impl, 
 def test_sgd_step_leaves_the_gradients_unchanged(impl, case):
     params, grads, lr = case
     named = {f"grads[{i}]": g for i, g in enumerate(grads)}
-    check_tensors_unchanged(named, lambda: impl.sgd_step(params, grads, lr),
-                            what=sgd_call(params, lr))
+    purity.check_unchanged(named, lambda: impl.sgd_step(params, grads, lr),
+                           what=sgd_call(params, lr))
 
 
 @exercise(SGD, check="guard")

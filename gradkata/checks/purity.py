@@ -12,13 +12,23 @@ from .failure import CheckFailure
 def check_inputs_unchanged(fn, *args, what: str, **kwargs):
     """Call ``fn`` and raise :class:`CheckFailure` if it changed a tensor argument.
 
-    Both the values and the tensor's version counter are compared: the
-    counter also catches an in-place op that happened to restore the values.
     Returns ``fn``'s result.
     """
     named = _tensor_arguments(fn, args, kwargs)
+    return check_unchanged(named, lambda: fn(*args, **kwargs), what=what)
+
+
+def check_unchanged(named: dict[str, torch.Tensor], call, *, what: str):
+    """Run ``call()`` and raise :class:`CheckFailure` if it changed any of ``named``.
+
+    named: the tensors to watch, by the name the message uses (tensors
+        reached through lists too, e.g. ``{"grads[0]": g0}``).
+    Both the values and the tensor's version counter are compared: the
+    counter also catches an in-place op that happened to restore the values.
+    Returns ``call``'s result.
+    """
     before = {name: (t.detach().clone(), t._version) for name, t in named.items()}
-    result = fn(*args, **kwargs)
+    result = call()
     for name, tensor in named.items():
         saved, version = before[name]
         changed = ~_same(tensor.detach(), saved)

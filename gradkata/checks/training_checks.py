@@ -9,8 +9,6 @@
 - ``check_follows_rule``: named results against the rule replayed by the
   grader, naming the known mistake they match when they do not;
 - ``check_python_float``: a value is a plain Python float;
-- ``check_tensors_unchanged``: tensors reached through lists (an optimiser's
-  gradients) are not modified by a call;
 - ``check_float_tensors_follow_device``: new floating tensors are not made on
   the default device (for code that fake CUDA cannot run: random permutations);
 - ``RunOnce``: one expensive call (a whole training run) per implementation,
@@ -261,22 +259,6 @@ def check_python_float(value, what: str) -> None:
 
 
 # -- purity and device for arguments the generic checks do not reach ---------------------
-
-
-def check_tensors_unchanged(
-    tensors: dict[str, torch.Tensor], call: Callable[[], Any], *, what: str
-):
-    """Run ``call()``; fail if it changed any of ``tensors`` (values or version counter)."""
-    saved = {name: (t.detach().clone(), t._version) for name, t in tensors.items()}
-    result = call()
-    for name, tensor in tensors.items():
-        before, version = saved[name]
-        if tensor._version != version or not torch.equal(tensor.detach(), before):
-            raise CheckFailure(
-                f"{what} modified {name} in place: leave it as it was, and "
-                f"compute into a new tensor instead"
-            )
-    return result
 
 
 class _FloatFactoryWatch(TorchFunctionMode):

@@ -113,7 +113,7 @@ def sgd_step_swapping_data(params, grads, lr):
         p.data = p - lr * g
 
 
-@wrong("optim.sgd_step", caught_by="purity", says="modified grads")
+@wrong("optim.sgd_step", caught_by="purity", says="modified its input grads")
 def sgd_step_scaling_the_gradient_in_place(params, grads, lr):
     for p, g in zip(params, grads, strict=True):
         p -= g.mul_(lr)
