@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gradkata: {error}", file=sys.stderr)
         return 2
     try:
-        return COMMANDS[args.command](catalog, args)
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](catalog, args)
+        return _command_module(args.command).run(catalog, args)
     except UsageProblem as problem:
         print(str(problem), file=sys.stderr)
         return STATUS_EXIT_USAGE
@@ -104,7 +106,21 @@ def _parser() -> argparse.ArgumentParser:
     kata.add_argument("id", metavar="ID", help="an exercise id or number")
     kata.add_argument("--minutes", type=float, default=10.0, help="time limit (default 10)")
     _watch_options(kata)
+    shared = {"language": language, "grading": grading}
+    for name in COMMAND_MODULES:
+        _command_module(name).add_parser(commands, shared)
     return parser
+
+
+# Commands with a module of their own (course staff's tools): each module has
+# add_parser(commands, shared_parents) and run(catalog, args) -> exit status.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _command_module(name: str):
+    import importlib
+
+    return importlib.import_module(f"gradkata.commands.{name}")
 
 
 def _watch_options(parser: argparse.ArgumentParser) -> None:
