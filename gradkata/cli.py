@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import __version__
 from .catalog import Catalog, CatalogError, Exercise, find_catalog, load_catalog
+from .messages import render
 from .report.labels import LANGUAGES, labels_for
 from .words import say
 
@@ -309,11 +310,12 @@ def _next(catalog: Catalog, args) -> int:
         print(f"{state} · " + say(args.lang, "next_state_blocked", number=blocker.number,
                                     id=blocker.id))
     elif upcoming.state == "failed":
-        first = (upcoming.output.strip().splitlines() or [""])[0]
+        first = (render(upcoming.output, args.lang).strip().splitlines() or [""])[0]
         print(f"{state} · " + say(args.lang, "next_state_failed", family=upcoming.failed_family,
                                     explanation=first))
     elif upcoming.state in ("error", "missing"):
-        print(f"{state} · " + say(args.lang, "next_state_error", explanation=upcoming.output))
+        print(f"{state} · " + say(args.lang, "next_state_error",
+                                    explanation=render(upcoming.output, args.lang)))
     text = docstring(impl_directory(catalog, args.impl), ex)
     if text:
         print()

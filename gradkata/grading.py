@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .catalog import Catalog, Exercise
+from .messages import Message
 
 FAMILIES = ("value", "grad", "property", "stability", "dtype", "device", "purity",
             "guard", "errors", "convergence")
@@ -27,6 +28,7 @@ class CheckOutcome:
     outcome: str  # "passed" | "failed" | "skipped" | "todo"
     explanation: str = ""
     todo_origins: tuple[str, ...] = ()
+    evidence: dict | None = None  # a failed gradient check's per-element values, for a plot
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,13 @@ class ExerciseGrade:
     state: str
     score: float
     checks: dict[str, str] = field(default_factory=dict)  # family -> passed|failed|skipped
-    output: str = ""  # learner-facing: why it is not passed ("" when passed)
+    # learner-facing: why it is not passed ("" when passed); a Message, English as a str
+    output: str = ""
     failed_family: str | None = None
     blocked_by: Exercise | None = None
+    # The first failed gradient check's per-element values (gradcheck_picture), with
+    # "family" and "explanation" added: what the HTML report plots.
+    evidence: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,17 @@ def grade_exercise(exercise: Exercise, outcomes: Iterable[CheckOutcome], catalog
     if failed is None:
         return ExerciseGrade(exercise, "passed", score, checks)
     first = next(o for o in outcomes if o.family == failed and o.outcome == "failed")
-    return ExerciseGrade(exercise, "failed", score, checks, first.explanation, failed)
+    return ExerciseGrade(exercise, "failed", score, checks, first.explanation, failed,
+                         evidence=_first_evidence(outcomes, checks))
+
+
+def _first_evidence(outcomes: list[CheckOutcome], checks: dict[str, str]) -> dict | None:
+    """The evidence of the first failed check that has some, in family order."""
+    for family in checks:
+        for o in outcomes:
+            if o.family == family and o.outcome == "failed" and o.evidence is not None:
+                return {**o.evidence, "family": family, "explanation": o.explanation}
+    return None
 
 
 def family_statuses(outcomes: list[CheckOutcome]) -> dict[str, str]:
@@ -114,10 +130,10 @@ def _todo_grade(exercise: Exercise, todo: CheckOutcome, catalog: Catalog) -> Exe
     origin = catalog.exercise(origin_id) if origin_id else exercise
     if origin.id == exercise.id:
         return ExerciseGrade(exercise, "todo", 0.0,
-                             output=f"not done yet: {exercise.name} raises NotImplementedError")
+                             output=Message("grading.not_done", name=exercise.name))
     return ExerciseGrade(
         exercise, "todo", 0.0, blocked_by=origin,
-        output=f"blocked by {origin.number} ({origin.id} raises NotImplementedError)",
+        output=Message("grading.blocked_by", number=origin.number, id=origin.id),
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalog import Catalog, Exercise
+from .messages import Message
 
 SUBMISSION_PACKAGE = "gradkata_submission"
 REFERENCE_PACKAGE = "gradkata_reference"
@@ -53,7 +54,7 @@ class Implementation:
         if load.state != "ok":
             return load.state, load.problem
         if not hasattr(load.module, exercise.name):
-            return "missing", f"{load.path.name} defines no {exercise.name!r}"
+            return "missing", Message("loader.no_name", file=load.path.name, name=exercise.name)
         return None
 
     def location(self, exercise: Exercise) -> tuple[Path, int | None]:
@@ -94,7 +95,7 @@ def _new_package(prefix: str, directory: Path) -> str:
 def _import_topic(package: str, directory: Path, topic: str) -> TopicLoad:
     path = directory / f"{topic}.py"
     if not path.is_file():
-        return TopicLoad(topic, path, "missing", problem=f"{path.name} is missing")
+        return TopicLoad(topic, path, "missing", problem=Message("loader.no_file", file=path.name))
     try:
         module = importlib.import_module(f"{package}.{topic}")
     except (Exception, SystemExit) as error:
@@ -105,10 +106,12 @@ def _import_topic(package: str, directory: Path, topic: str) -> TopicLoad:
 
 def _import_problem(path: Path, error: BaseException) -> str:
     if isinstance(error, SyntaxError):
-        return f"{path.name} could not be imported: SyntaxError at line {error.lineno}: {error.msg}"
+        return Message("loader.syntax_error", file=path.name, line=error.lineno,
+                       error=error.msg)
     line = _innermost_line_in(path, error)
-    where = f" (line {line})" if line else ""
-    return f"{path.name} could not be imported: {type(error).__name__}: {error}{where}"
+    where = Message("loader.at_line", line=line) if line else ""
+    return Message("loader.import_error", file=path.name, type=type(error).__name__,
+                   error=str(error), where=where)
 
 
 def _innermost_line_in(path: Path, error: BaseException) -> int | None:
@@ -129,3 +132,43 @@ def definition_lines(path: Path) -> dict[str, int]:
         for node in tree.body
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     }
+
+
+def load_topic(
+    label: str, directory: Path, catalog: Catalog, topic: str,
+    reference: Implementation | None = None,
+) -> Implementation:
+    """Import ``topic`` from ``directory``, and first the topics it imports relatively.
+
+    For an ``--isolate`` worker, which serves one topic: code of topics that
+    ``topic`` does not import never runs there. Dependencies are imported in
+    catalogue order with the same stand-ins as :func:`load_implementation`.
+    """
+    package = _new_package(SUBMISSION_PACKAGE if reference else REFERENCE_PACKAGE, directory)
+    impl = Implementation(label=label, directory=directory, package=package)
+    needed = _dependencies(directory, topic, {t.name for t in catalog.topics}) | {topic}
+    for name in (t.name for t in catalog.topics if t.name in needed):
+        load = _import_topic(package, directory, name)
+        impl.topics[name] = load
+        if load.state != "ok" and reference is not None and reference.module(name) is not None:
+            sys.modules[f"{package}.{name}"] = reference.module(name)
+            setattr(sys.modules[package], name, reference.module(name))
+    return impl
+
+
+def _dependencies(directory: Path, topic: str, topics: set[str]) -> set[str]:
+    """The topics ``topic``'s module imports relatively, and theirs, read from the source."""
+    found: set[str] = set()
+    waiting = [topic]
+    while waiting:
+        try:
+            tree = ast.parse((directory / f"{waiting.pop()}.py").read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names = [node.module] if node.module else [a.name for a in node.names]
+                for name in set(names) & topics - found - {topic}:
+                    found.add(name)
+                    waiting.append(name)
+    return found

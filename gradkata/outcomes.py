@@ -16,6 +16,7 @@ import pytest
 
 from .checks.failure import CheckFailure
 from .loader import REFERENCE_PACKAGE, SUBMISSION_PACKAGE
+from .messages import Message
 
 _Skipped = pytest.skip.Exception  # pytest's Skipped and Failed outcomes, public spellings
 _Failed = pytest.fail.Exception
@@ -41,12 +42,24 @@ class TimedOut(BaseException):
     """The per-test time limit fired; a BaseException so hypothesis never replays it."""
 
 
+class WorkerFailed(BaseException):
+    """Under ``--isolate``: a call outlived ``--call-timeout`` or ``--memory-limit``, ended
+    its worker process, or tampered with torch or the grader. ``str()`` says which.
+
+    A BaseException, like :class:`TimedOut`: hypothesis must not replay the example
+    (each replay would start a worker again), and no check may catch it as an answer.
+    """
+
+
 def todo_origins(error: BaseException) -> tuple[str, ...] | None:
     """The graded functions a ``NotImplementedError`` came from, innermost first.
 
     None when the raising frame is not graded code (torch itself raises
     ``NotImplementedError`` for unsupported ops: that is an error, not a todo).
     """
+    remote = getattr(error, "gradkata_origins", False)  # raised in an --isolate worker
+    if remote is not False:
+        return remote
     frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
     if not frames or _graded_name(frames[-1]) is None:
         return None
@@ -95,12 +108,19 @@ def wrap_hypothesis_test(test_function) -> None:
 
 
 def explain(error: BaseException, timeout: float | None = None) -> str:
-    """One short learner-facing explanation of a failed check."""
+    """One short learner-facing explanation of a failed check.
+
+    A :class:`~gradkata.messages.Message` where gradkata wrote the words (a
+    ``str``: its English; reports render it in the learner's language); a
+    plain ``str`` for a bare ``assert`` in a course author's own test.
+    """
     if isinstance(error, CheckFailure):
+        return getattr(error, "message", None) or str(error)
+    if isinstance(error, WorkerFailed):
         return str(error)
     if isinstance(error, TimedOut) or (isinstance(error, _Failed) and "Timeout" in str(error)):
-        limit = f" {timeout:g} s" if timeout else ""
-        return f"did not finish within the time limit{limit}: an infinite loop, or a very slow one?"
+        limit = Message("outcomes.seconds", seconds=timeout) if timeout else ""
+        return Message("outcomes.time_limit", limit=limit)
     if isinstance(error, AssertionError):
         first_line = (str(error).strip().splitlines() or ["assertion failed"])[0]
         return first_line
@@ -108,15 +128,25 @@ def explain(error: BaseException, timeout: float | None = None) -> str:
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     if not where:  # nothing of the learner's on the stack: say so rather than blame them
-        return f"the check raised {text} outside your code"
-    return f"your code raised {text}{where}"
+        return Message("outcomes.check_raised", error=text)
+    return Message("outcomes.your_code_raised", error=text, where=where)
 
 
-def _learner_location(error: BaseException) -> str:
+def _learner_location(error: BaseException) -> Message | str:
+    found = graded_location(error)
+    if found is None:
+        return ""
+    name, file, line = found
+    return Message("outcomes.in_function", name=name, file=file, line=line)
+
+
+def graded_location(error: BaseException) -> tuple[str, str, int] | None:
+    """``(function, file name, line)`` of the innermost graded frame of ``error``'s traceback."""
+    remote = getattr(error, "gradkata_where", None)  # raised in an --isolate worker
+    if remote is not None:
+        return remote
     for frame, line in reversed(list(traceback.walk_tb(error.__traceback__))):
         name = _graded_name(frame)
         if name is not None:
-            return (
-                f" in {name.split('.', 1)[1]} ({Path(frame.f_code.co_filename).name}, line {line})"
-            )
-    return ""
+            return name.split(".", 1)[1], Path(frame.f_code.co_filename).name, line
+    return None

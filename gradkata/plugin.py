@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from . import isolate
 from .catalog import CatalogError, find_catalog, load_catalog
 from .report.labels import LANGUAGES
 from .rootdir import redo_setup
@@ -25,6 +26,13 @@ HELP_GRADE_JSON = "also write the grade as Gradescope results JSON to this path"
 HELP_REQUIRE_COMPLETE = "count an exercise still raising NotImplementedError as a failure"
 HELP_SEED = "seed for every random choice of the grader (default 0)"
 HELP_LANG = "language of the grade card: en or zh (default: from the locale)"
+HELP_ISOLATE = (
+    "run the code under grade only in worker processes, never in pytest's own (POSIX only)"
+)
+HELP_CALL_TIMEOUT = "with --isolate: fail a call to the graded code after SECONDS (default 60)"
+HELP_MEMORY_LIMIT = "with --isolate: memory limit of each worker process in MiB (default 4096)"
+DEFAULT_CALL_TIMEOUT = 60.0
+DEFAULT_MEMORY_LIMIT = 4096
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +43,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--require-complete", action="store_true", help=HELP_REQUIRE_COMPLETE)
     group.addoption("--seed", type=int, default=0, help=HELP_SEED)
     group.addoption("--lang", choices=LANGUAGES, default=None, help=HELP_LANG)
+    group.addoption("--isolate", action="store_true", help=HELP_ISOLATE)
+    group.addoption(
+        "--call-timeout",
+        type=float,
+        default=DEFAULT_CALL_TIMEOUT,
+        metavar="SECONDS",
+        help=HELP_CALL_TIMEOUT,
+    )
+    group.addoption(
+        "--memory-limit",
+        type=int,
+        default=DEFAULT_MEMORY_LIMIT,
+        metavar="MIB",
+        help=HELP_MEMORY_LIMIT,
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -49,6 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
     catalog_path = find_catalog(config.rootpath)
     if catalog_path is None:
         return
+    if config.getoption("isolate") and not isolate.supported():
+        raise pytest.UsageError(isolate.POSIX_ONLY)
     try:
         catalog = load_catalog(catalog_path)
         wanted = (
@@ -71,8 +96,12 @@ def _options(config: pytest.Config) -> Options:
         require_complete=config.getoption("require_complete"),
         seed=config.getoption("seed"),
         lang=config.getoption("lang") or default_language(),
+        json_lang=config.getoption("lang") or "en",
         timeout=float(timeout) if timeout else None,
         invocation_dir=Path(config.invocation_params.dir),
+        isolate=config.getoption("isolate"),
+        call_timeout=config.getoption("call_timeout"),
+        memory_limit=config.getoption("memory_limit"),
     )
 
 
@@ -89,7 +118,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def impl(request: pytest.FixtureRequest):
     """The graded implementation's module for this test's exercise topic."""
-    return request.config.stash[SESSION].module_for(request.node)
+    session = request.config.stash[SESSION]
+    module = session.module_for(request.node)
+    with isolate.serving(module, session.seed_for(request.node)):
+        yield module
 
 
 @pytest.fixture
@@ -125,6 +157,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_sessionfinish(session: pytest.Session) -> None:
     grading = session.config.stash.get(SESSION, None)
     if grading is not None:
+        grading.close_workers()  # under --isolate: nothing of the code under grade runs on
         grading.finish(session)
 
 

@@ -24,7 +24,7 @@ from .session import MARKER
 class CheckRun:
     test: str  # readable id, e.g. "test_matches_pytorch[sigmoid]"
     family: str
-    failure: str | None  # the learner-facing message, None when the check passed
+    failure: str | None  # the learner-facing message (a Message: English as a str), None: passed
 
 
 def run_exercise_checks(
@@ -118,9 +118,11 @@ def _parameters(function) -> set[str]:
 
 
 def _message(error: BaseException) -> str:
-    if isinstance(error, BaseExceptionGroup):  # hypothesis found several distinct failures
-        return "\n".join(_message(e) for e in error.exceptions)
+    from .messages import Joined
     from .outcomes import explain
+
+    if isinstance(error, BaseExceptionGroup):  # hypothesis found several distinct failures
+        return Joined(_message(e) for e in error.exceptions)
 
     return explain(error)
 

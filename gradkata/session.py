@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from . import __version__, outcomes
+from . import __version__, lastrun, outcomes
 from .catalog import Catalog, Exercise
 from .grading import FAMILIES, CheckOutcome, Grade, grade
 from .loader import Implementation, load_implementation
+from .messages import render
 from .report import card, gradescope
 
 MARKER = "exercise"
@@ -34,6 +35,10 @@ class Options:
     lang: str
     timeout: float | None
     invocation_dir: Path
+    json_lang: str = "en"  # the JSON's language: --lang as given, else English (SPEC §3)
+    isolate: bool = False  # --isolate: graded code runs only in worker processes (SPEC §4)
+    call_timeout: float = 60.0  # --call-timeout SECONDS, per call into a worker
+    memory_limit: int = 4096  # --memory-limit MIB, per worker process
 
 
 @dataclass
@@ -48,6 +53,7 @@ class GradingSession:
     other_failures: int = 0  # failed tests that grade no exercise (self-tests)
     stopped_early: bool = False  # -x / --maxfail: some checks never ran
     grade: Grade | None = None
+    notes: lastrun.RunNotes | None = None  # for gradkata status, when grading exercises/
 
     # -- collection -------------------------------------------------------
     def collect(self, items: list[pytest.Item]) -> tuple[list, list]:
@@ -64,6 +70,8 @@ class GradingSession:
             else:
                 kept.append(item)
         self._prepare([item for item in kept if self.exercise_of(item)])
+        self.notes = lastrun.take_notes(self.catalog, self.impl_directory(), {
+            item.nodeid: ex.topic for item in kept if (ex := self.exercise_of(item))})
         return kept, deselected
 
     def _prepare(self, items: list[pytest.Item]) -> None:
@@ -72,6 +80,9 @@ class GradingSession:
         strategies.use_seed(self.options.seed)
         _single_thread()
         self.impl = self._load()
+        if self.options.isolate:  # workers import the topics these items grade, and only those
+            topics = {self.exercise_of(item).topic for item in items}
+            self.impl.load_topics(topics, self.catalog)
         for item in items:
             exercise = self.exercise_of(item)
             self.collected.add(exercise.id)
@@ -83,6 +94,8 @@ class GradingSession:
     def _load(self) -> Implementation:
         reference = None
         target = self.impl_directory()
+        if self.options.isolate:
+            return _isolated(self.options, target, self.catalog)
         if (
             target.resolve() != self.catalog.solutions_dir.resolve()
             and self.catalog.solutions_dir.is_dir()
@@ -118,6 +131,12 @@ class GradingSession:
             raise pytest.UsageError(f"{item.nodeid}: the impl fixture needs an @exercise marker")
         return self.impl.module(exercise.topic)
 
+    def close_workers(self) -> None:
+        """Under --isolate: end every worker and what they started (before the JSON is written)."""
+        close = getattr(self.impl, "close", None)
+        if close is not None:
+            close()
+
     def seed_for(self, item: pytest.Item) -> int:
         return zlib.crc32(f"{self.options.seed}:{item.nodeid}".encode())
 
@@ -141,10 +160,9 @@ class GradingSession:
             )
         elif report.failed:
             explanation = outcomes.explain(error, self.options.timeout)
-            report.longrepr = explanation + _hypothesis_notes(error)
-            self.outcomes.append(
-                CheckOutcome(exercise.id, family, item.nodeid, "failed", explanation)
-            )
+            report.longrepr = render(explanation, self.options.lang) + _hypothesis_notes(error)
+            self.outcomes.append(CheckOutcome(exercise.id, family, item.nodeid, "failed",
+                                              explanation, evidence=_evidence(error)))
         else:
             self.outcomes.append(CheckOutcome(exercise.id, family, item.nodeid, report.outcome))
 
@@ -162,6 +180,7 @@ class GradingSession:
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             status = self.grade.exit_status(self.options.require_complete)
             session.exitstatus = max(status, 1 if self.other_failures else 0)
+            lastrun.remember(self, session)  # gradkata status answers from it: best effort
 
     def _json(self) -> dict:
         return gradescope.results(
@@ -170,6 +189,7 @@ class GradingSession:
             impl_label=self.options.impl,
             seed=self.options.seed,
             execution_time=time.perf_counter() - self.started,
+            lang=self.options.json_lang,
         )
 
     def card_lines(self) -> list[card.CardLine]:
@@ -186,6 +206,26 @@ class GradingSession:
             next_location=self.impl.location(nxt.exercise) if nxt else None,
         )
         return card.render(self.grade, self.catalog, context)
+
+
+def _evidence(error: BaseException | None) -> dict | None:
+    """A failed gradient check's per-element values (for the HTML report's plot), if any."""
+    evidence = getattr(error, "evidence", None)
+    return evidence if isinstance(evidence, dict) else None
+
+
+def _isolated(options: Options, directory: Path, catalog: Catalog) -> Implementation:
+    """The implementation as --isolate serves it: nothing of it is imported here."""
+    from . import isolate
+
+    if not isolate.supported():
+        raise pytest.UsageError(isolate.POSIX_ONLY)
+    from .isolate.implementation import IsolatedImplementation
+    from .isolate.pool import Pool, PoolOptions
+
+    pool = Pool(PoolOptions(options.impl, directory, catalog.root / "catalog.toml",
+                            options.call_timeout, options.memory_limit, options.seed))
+    return IsolatedImplementation(options.impl, directory, pool)
 
 
 def _single_thread() -> None:

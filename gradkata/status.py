@@ -26,6 +26,7 @@ from . import __version__
 from .catalog import Catalog, Exercise
 from .grading import ExerciseGrade, Grade
 from .loader import definition_lines
+from .messages import from_data, to_data
 from .runner import GradeRequest, grade
 
 STATE_DIR = ".gradkata"
@@ -148,16 +149,43 @@ def save_cache(catalog: Catalog, data: dict) -> None:
 
 
 def record(g: ExerciseGrade) -> dict:
-    return {"state": g.state, "score": g.score, "checks": dict(g.checks), "output": g.output,
-            "failed_family": g.failed_family,
-            "blocked_by": g.blocked_by.id if g.blocked_by else None}
+    """``g`` as JSON data; its explanations kept as messages (:func:`~.messages.to_data`),
+    so that a card drawn from the cache speaks whichever language is asked for."""
+    evidence = {k: to_data(v) for k, v in g.evidence.items()} if g.evidence else g.evidence
+    return {"state": g.state, "score": g.score, "checks": dict(g.checks),
+            "output": to_data(g.output), "failed_family": g.failed_family,
+            "blocked_by": g.blocked_by.id if g.blocked_by else None, "evidence": evidence}
 
 
 def from_record(exercise: Exercise, data: dict, catalog: Catalog) -> ExerciseGrade:
+    """The grade :func:`record` kept (an older cache's plain English texts read as they are)."""
     blocked = data.get("blocked_by")
+    evidence = data.get("evidence")
+    if isinstance(evidence, dict):
+        evidence = {k: from_data(v) for k, v in evidence.items()}
     return ExerciseGrade(exercise, data["state"], float(data["score"]), dict(data["checks"]),
-                         data["output"], data.get("failed_family"),
-                         catalog.exercise(blocked) if blocked else None)
+                         _text(from_data(data["output"])), data.get("failed_family"),
+                         catalog.exercise(blocked) if blocked else None, evidence)
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def fresh_cache(course: str) -> dict:
+    return {"format": CACHE_FORMAT, "course": course, "topics": {}, "exercises": {}}
+
+
+def merged(cache: dict, grade: Grade, fingerprints: dict[str, str], profile: str) -> dict:
+    """``cache`` with the topics of ``fingerprints`` (topic -> fingerprint) graded as in
+    ``grade``: their old results replaced, every other topic's kept."""
+    topics = set(fingerprints)
+    kept = {k: v for k, v in cache["exercises"].items() if k.split(".", 1)[0] not in topics}
+    kept.update({g.exercise.id: record(g) for g in grade.exercises if g.exercise.topic in topics})
+    now = time.time()
+    return {**cache, "exercises": kept, "topics": {**cache["topics"], **fingerprints},
+            "profile": profile,
+            "graded_at": {**cache.get("graded_at", {}), **dict.fromkeys(topics, now)}}
 
 
 # -- status ------------------------------------------------------------------------
@@ -174,7 +202,7 @@ def current(catalog: Catalog, request: GradeRequest, *, refresh: bool = False,
     topics = topic_fingerprints(catalog, directory)
     cache = load_cache(catalog)
     if refresh or cache.get("course") != course:
-        cache = {"format": CACHE_FORMAT, "course": course, "topics": {}, "exercises": {}}
+        cache = fresh_cache(course)
     stale = tuple(t.name for t in catalog.topics if cache["topics"].get(t.name) != topics[t.name])
     seconds = 0.0
     if stale:
@@ -186,12 +214,7 @@ def current(catalog: Catalog, request: GradeRequest, *, refresh: bool = False,
         if run.grade is None:
             raise StatusError(run.output)
         seconds = run.seconds
-        kept = {k: v for k, v in cache["exercises"].items() if k.split(".", 1)[0] not in stale}
-        kept.update({g.exercise.id: record(g) for g in run.grade.exercises})
-        cache["exercises"] = kept
-        cache["topics"].update({t: topics[t] for t in stale})
-        cache["profile"] = run.profile
-        cache.setdefault("graded_at", {}).update({t: time.time() for t in stale})
+        cache = merged(cache, run.grade, {t: topics[t] for t in stale}, run.profile)
         save_cache(catalog, cache)
     graded = Grade(tuple(from_record(ex, cache["exercises"][ex.id], catalog)
                          for ex in catalog.exercises if ex.id in cache["exercises"]))

@@ -177,9 +177,12 @@ def test_an_infinite_loop_fails_only_its_exercise(pytester):
         "4.1",
         "-k",
         "matches_pytorch",
+        "--lang",
+        "zh",
     )
     assert states(document) == {"sigmoid": "passed", "relu": "failed"}
-    assert "time limit" in document["tests"][1]["output"]
+    # --lang zh: the JSON explains in Chinese (without it, English: the runs above)
+    assert "时间限制" in document["tests"][1]["output"]
 
 
 def test_an_unknown_exercise_is_a_usage_error_naming_close_matches(pytester):

@@ -17,10 +17,12 @@ import pytest
 import torch
 from hypothesis import settings
 
+from gradkata.messages import render
 from gradkata.selfcheck import failed_families, families_of, load_test_module, run_exercise_checks
 
 from .conftest import ROOT
 from .known_wrong.registry import KNOWN_WRONG
+from .test_messages import CJK, english_left_in
 
 TOPICS = sorted(
     p.stem
@@ -90,6 +92,12 @@ def test_known_mistake_is_caught_by_its_family(mistake, catalog, reference):
     assert mistake.says in messages, (
         f"{mistake.name}: message does not name the mistake:\n{messages}"
     )
+    for message in failed[mistake.caught_by]:  # and says it in Chinese too (--lang zh)
+        chinese = render(message, "zh")
+        assert CJK.search(chinese), f"{mistake.name}: no Chinese in:\n{chinese}"
+        assert not english_left_in(chinese), (
+            f"{mistake.name}: the Chinese explanation leaves English:\n{chinese}"
+        )
 
 
 def _graded_exercise_ids() -> list[str]:

@@ -22,6 +22,7 @@ from gradkata import check_gradient, exercise
 from gradkata.checks import devices, purity, values
 from gradkata.checks.failure import CheckFailure
 from gradkata.checks.guard import check_no_forbidden_calls, check_source_clean, scan_source
+from gradkata.messages import Message
 from gradkata.strategies import Call, dims_of, float_tensors, like, shapes, stress_tensors
 
 TOPIC = "activations"
@@ -121,7 +122,7 @@ def _cases() -> dict[str, Case]:
         cases[f"{name}_backward"] = Case(
             f"{name}_backward",
             autograd_of(reference),
-            f"autograd of {reference_name}",
+            Message("tests_activations.autograd_of", name=reference_name),
             options,
             elementwise,
         )
@@ -210,7 +211,7 @@ def test_backward_at_the_kink_follows_pytorch(impl, case: Case, dtype):
         values.assert_close(
             result,
             call.in_float64()(case.reference),
-            what=describe(case, call) + " at x = 0",
+            what=Message("tests_activations.at_zero", what=describe(case, call)),
             reference=case.reference_name,
             inputs=named_inputs(case, call),
         )
@@ -222,7 +223,8 @@ def test_backward_at_the_kink_follows_pytorch(impl, case: Case, dtype):
 def close(actual, expected, identity: str) -> None:
     """Raise CheckFailure naming the identity when ``actual`` and ``expected`` differ."""
     values.assert_close(
-        actual, expected, what=f"the identity {identity}: left side", reference="the right side"
+        actual, expected, what=Message("tests_activations.left_side", identity=identity),
+        reference=Message("tests_activations.right_side"),
     )
 
 
@@ -230,11 +232,12 @@ def linear_in_grad_out(backward, grad_out, x, **options) -> None:
     """A backward is linear in grad_out: backward(-2.5 g, x) = -2.5 backward(g, x)."""
     scaled = backward(grad_out * -2.5, x, **options)
     if not isinstance(scaled, torch.Tensor):
-        raise CheckFailure(f"backward returned {type(scaled).__name__}, not a tensor")
+        raise CheckFailure(Message("tests_activations.backward_not_tensor",
+                                   type=type(scaled).__name__))
     close(
         scaled,
         backward(grad_out, x, **options) * -2.5,
-        "backward(-2.5 * grad_out, x) = -2.5 * backward(grad_out, x) (did you use grad_out?)",
+        Message("tests_activations.linear_in_grad_out"),
     )
 
 
@@ -282,7 +285,8 @@ def gelu_derivative_mirror_sums_to_one(backward, grad_out, x, approximate="none"
 
 def softmax_gradient_sums_to_zero(backward, grad_out, x, dim=-1):
     dx = backward(grad_out, x, dim)
-    close(dx.sum(dim), torch.zeros_like(dx.sum(dim)), f"the gradient sums to 0 along dim={dim}")
+    close(dx.sum(dim), torch.zeros_like(dx.sum(dim)),
+          Message("tests_activations.sums_to_zero", dim=dim))
 
 
 PROPERTIES: dict[str, list[Callable]] = {
@@ -351,14 +355,14 @@ def test_keeps_the_input_device_on_fake_cuda(impl, case: Case, data):
 @given(data=st.data())
 def test_matches_cpu_on_real_cuda(impl, case: Case, data):
     call = data.draw(case.calls(), label="call")
-    what = describe(case, call) + " on cuda"
+    what = Message("tests_activations.on_cuda", what=describe(case, call))
     devices.check_cuda_parity(
         getattr(impl, case.name),
         *call.args,
         what=what,
         **call.kwargs,
         compare=lambda gpu, cpu: values.assert_close(
-            gpu, cpu, what=what, reference="the CPU result"
+            gpu, cpu, what=what, reference=Message("tests_activations.cpu_result")
         ),
     )
 

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from gradkata import exercise
 from gradkata.checks import autograd_checks as checks
 from gradkata.checks.guard import check_no_forbidden_calls, check_source_clean, scan_source
+from gradkata.messages import Joined, Message
 from gradkata.strategies import generator_for
 
 VALUE, SORT = "autograd.Value", "autograd.topological_sort"
@@ -223,7 +224,8 @@ def test_a_value_keeps_data_grad_children_and_op(impl, a, b, op):
     x, other = impl.Value(a), impl.Value(b)
     checks.check_fresh_value(x, a, f"Value({a!r})")
     result = Step(op, (0, 1) if op in BINARY else (0,)).apply([x, other], call_method)
-    checks.check_node_links(result, [x, other] if op in BINARY else [x], f"the result of {op}")
+    checks.check_node_links(result, [x, other] if op in BINARY else [x],
+                            Message("tests_autograd.result_of", op=op))
 
 
 @exercise(VALUE, check="grad")
@@ -245,8 +247,9 @@ def test_the_worked_example_2x_squared_plus_3x_plus_1(impl, x):
     nodes = program.on_values(impl.Value)
     nodes[-1].backward()
     data, grads = program.on_torch()
-    checks.check_graph_grads(nodes, grads, program.view(), data, after="y.backward() for "
-                             "y = 2 * x0 ** 2 + 3 * x0 + 1 (dy/dx0 = 4 x0 + 3)")
+    checks.check_graph_grads(nodes, grads, program.view(), data, after=Message(
+                             "tests_autograd.backward_for", y="y = 2 * x0 ** 2 + 3 * x0 + 1",
+                             slope="dy/dx0 = 4 x0 + 3"))
 
 
 @exercise(VALUE, check="grad")
@@ -266,7 +269,7 @@ def test_relu_passes_no_gradient_at_zero(impl):
     nodes = program.on_values(impl.Value)
     nodes[-1].backward()
     checks.check_graph_grads(nodes, [0.0, 0.0, 1.0, 1.0, 1.0], program.view(), [0.0] * 5,
-                             after="y.backward() (relu'(0) = 0, as in PyTorch)")
+                             after=Message("tests_autograd.relu_at_zero"))
 
 
 # -- Value: property, stability, purity ------------------------------------------------------
@@ -279,19 +282,19 @@ def test_backward_resets_grads_so_repeating_it_changes_nothing(impl, program, ot
     nodes[-1].backward()
     once = checks.read_grads(nodes, view)
     nodes[-1].backward()
-    checks.check_same_grads(once, nodes, view, "calling y.backward() a second time")
+    checks.check_same_grads(once, nodes, view, Message("tests_autograd.second_backward"))
     earlier = len(program.leaves) + other % len(program.steps)
     nodes[earlier].backward()  # leaves other grads behind, which y.backward() must clear
     nodes[-1].backward()
-    checks.check_same_grads(once, nodes, view, f"calling {view.names[earlier]}.backward() and then "
-                            f"y.backward() again")
+    checks.check_same_grads(once, nodes, view,
+                            Message("tests_autograd.backward_again", name=view.names[earlier]))
 
 
 @exercise(VALUE, check="stability")
 def test_backward_works_on_a_graph_10000_deep(impl):
     x = impl.Value(0.5)
-    y = checks.run_deep(lambda: chain(x), f"building y = x * 1.0001 * ... ({DEPTH} times)")
-    checks.run_deep(lambda: y.backward(), f"y.backward() on a chain {DEPTH} nodes deep")
+    y = checks.run_deep(lambda: chain(x), Message("tests_autograd.building_chain", depth=DEPTH))
+    checks.run_deep(lambda: y.backward(), Message("tests_autograd.backward_deep", depth=DEPTH))
     view = checks.GraphView(("x", "y"), ("x = Value(0.5)", f"y = x * 1.0001 * ... ({DEPTH} times)"),
                             ("", "Value.__mul__"), ((), (0,)))
     forward, slope = chain(0.5), chain(1.0)  # the same products in plain floats
@@ -314,16 +317,15 @@ def test_operations_and_backward_leave_every_data_as_it_was(impl, program):
 
     def operands_unchanged(nodes):
         newest = len(nodes) - 1
-        checks.check_data_kept(nodes[:-1], made, view, f"computing {view.definitions[newest]}",
-                               "an operation returns a new Value and leaves its operands as "
-                               "they were")
+        checks.check_data_kept(nodes[:-1], made, view,
+                               Message("tests_autograd.computing", step=view.definitions[newest]),
+                               Message("tests_autograd.operands_kept"))
         made.append(checks.read_number(nodes[-1], "data", view.names[newest]))
 
     made.extend(program.leaves)
     nodes = program.on_values(impl.Value, after_step=operands_unchanged)
     nodes[-1].backward()
-    checks.check_data_kept(nodes, made, view, "y.backward()", "backward() only computes grads; "
-                           "every data stays as the forward pass left it")
+    checks.check_data_kept(nodes, made, view, "y.backward()", Message("tests_autograd.data_kept"))
 
 
 # -- Value: errors and guard -------------------------------------------------------------------
@@ -335,15 +337,14 @@ NEGATIVE = st.floats(-100, -0.01).map(lambda v: round(v, 2))
 @given(v=st.one_of(st.just(0.0), NEGATIVE))
 def test_log_of_a_number_at_most_zero_raises_value_error(impl, v):
     checks.check_raises(lambda: impl.Value(v).log(), ValueError, f"Value({v!r}).log()",
-                        "log is defined for positive numbers only; math.log raises ValueError")
+                        Message("tests_autograd.log_domain"))
 
 
 @exercise(VALUE, check="errors")
 @given(v=NEGATIVE, power=st.sampled_from([0.5, 1.5, -0.5, 1 / 3]))
 def test_a_fractional_power_of_a_negative_number_raises_value_error(impl, v, power):
     checks.check_raises(lambda: impl.Value(v) ** power, ValueError, f"Value({v!r}) ** {power!r}",
-                        "no real result; Python's float ** gives a complex number here, "
-                        "math.pow raises ValueError")
+                        Message("tests_autograd.no_real_result"))
 
 
 @exercise(VALUE, check="errors")
@@ -353,8 +354,7 @@ def test_zero_to_a_negative_power_raises_zero_division_error(impl, power, form):
     call, what = {"**": (lambda: zero ** power, f"Value(0.0) ** {power!r}"),
                   "/": (lambda: impl.Value(1.0) / zero, "Value(1.0) / Value(0.0)"),
                   "r/": (lambda: 2 / zero, "2 / Value(0.0)")}[form]
-    checks.check_raises(call, ZeroDivisionError, what, "as 0.0 ** -1 and 1 / 0.0 do in Python; "
-                        "math.pow would raise ValueError instead")
+    checks.check_raises(call, ZeroDivisionError, what, Message("tests_autograd.zero_division"))
 
 
 @exercise(VALUE, check="guard")
@@ -391,9 +391,10 @@ def dags(draw, max_nodes: int = 10) -> list[Node]:
     return nodes
 
 
-def describe(nodes: list[Node]) -> str:
+def describe(nodes: list[Node]) -> Joined:
     lines = [f"  {n.name}.children = {n.children!r}" for n in nodes if n.children]
-    return "the graph (root " + nodes[-1].name + "):\n" + "\n".join(lines or ["  (a single node)"])
+    return Joined([Message("tests_autograd.graph_root", root=nodes[-1].name),
+                   *(lines or [Joined(("  ", Message("tests_autograd.single_node")), "")])])
 
 
 def deep_chain(depth: int = DEPTH) -> list[Node]:
@@ -416,9 +417,9 @@ def test_sort_lists_each_reachable_node_once_after_its_children(impl, nodes):
 def test_sort_handles_a_chain_10000_deep(impl):
     nodes = deep_chain()
     order = checks.run_deep(lambda: impl.topological_sort(nodes[-1]),
-                            f"topological_sort on a chain {DEPTH} nodes deep")
-    checks.check_topological_order(order, nodes[-1], repr, f"a chain n1 <- n2 <- ... <- n{DEPTH}, "
-                                   f"every node also using the same leaf")
+                            Message("tests_autograd.sort_deep", depth=DEPTH))
+    checks.check_topological_order(order, nodes[-1], repr,
+                                   Message("tests_autograd.deep_chain", depth=DEPTH))
 
 
 @exercise(SORT, check="purity")

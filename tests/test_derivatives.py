@@ -29,6 +29,7 @@ from gradkata.checks.derivatives_checks import (
 )
 from gradkata.checks.failure import CheckFailure
 from gradkata.checks.guard import check_no_forbidden_calls, check_source_clean, scan_source
+from gradkata.messages import Joined, Message
 from gradkata.strategies import float_tensors, shapes
 
 TOPIC = "derivatives"
@@ -108,8 +109,8 @@ def test_central_difference_follows_the_formula(impl, smooth, x, h):
     expected = central(smooth.f, x, step)
     true = smooth.derivative(x)
     assert_number_close(impl.central_difference(smooth.f, x, **with_step(h)), expected, what=what,
-                        reference=f"(f(x + h) - f(x - h)) / (2h); the true derivative "
-                                  f"{smooth.derivative_name} is {true:.10g}",
+                        reference=Message("tests_derivatives.central_formula",
+                                          derivative=smooth.derivative_name, true=true),
                         rtol=1e-9, atol=1e-9)
 
 
@@ -123,10 +124,10 @@ def test_central_difference_is_exact_for_quadratics(impl, a, b, x, h):
     result = impl.central_difference(quadratic, x, h=h)
     rounding = 1e-15 * max(abs(quadratic(x + h)), abs(quadratic(x - h)), 1.0) / h
     assert_number_close(result, 2 * a * x + b, rtol=1e-12, atol=1e-12 + 10 * rounding,
-                        what=f"central_difference(f, {x!r}, h={h!r}) for f(x) = "
-                             f"{a:g}x^2 + {b:g}x + 1",
-                        reference="2ax + b: a central difference is exact for a quadratic, "
-                                  "whatever h; a one-sided one is off by a * h")
+                        what=Message("tests_derivatives.call_for",
+                                     call=f"central_difference(f, {x!r}, h={h!r})",
+                                     function=f"f(x) = {a:g}x^2 + {b:g}x + 1"),
+                        reference=Message("tests_derivatives.exact_for_quadratic"))
 
 
 @exercise(ex("central_difference"), check="guard")
@@ -236,9 +237,10 @@ def central_jacobian(f, x, h):
     return torch.stack(columns, dim=1)
 
 
-def call_text(name: str, function: TensorFunction, options: dict) -> str:
+def call_text(name: str, function: TensorFunction, options: dict) -> Message:
     extra = "".join(f", {k}={v!r}" for k, v in options.items())
-    return f"{name}(f, x{extra}) for {function!r}"
+    return Message("tests_derivatives.call_for", call=f"{name}(f, x{extra})",
+                   function=repr(function))
 
 
 NUMERICAL = {"numerical_gradient": (gradient_problems, autograd_gradient, central_gradient),
@@ -266,7 +268,7 @@ def test_numerical_derivative_matches_autograd(impl, name, data):
     atol = 1e-7 * max(1.0, largest(expected)) + 1e-9 * largest(f(x))
     assert_tensor_close(getattr(impl, name)(f, x), expected, rtol=1e-7, atol=atol,
                         what=call_text(name, function, options),
-                        reference="the true derivatives (autograd)")
+                        reference=Message("tests_derivatives.true_derivatives"))
 
 
 @pytest.mark.parametrize("name", numerical_params("value"))
@@ -278,7 +280,7 @@ def test_numerical_derivative_uses_the_given_step(impl, name, data):
     # The same evaluations of f as the grader's: only the last rounding may differ.
     assert_tensor_close(getattr(impl, name)(f, x, **options), expected,
                         what=call_text(name, function, options),
-                        reference="(f(x + h e) - f(x - h e)) / (2h) with the given h",
+                        reference=Message("tests_derivatives.given_h"),
                         rtol=1e-9, atol=1e-9 * max(1.0, largest(expected)))
 
 
@@ -301,8 +303,9 @@ def test_numerical_jacobian_of_a_linear_map_is_its_matrix(impl, data):
     # Exact but for rounding: each f(x +- h e_j) is off by ~1e-16 |f|, then divided by 2h.
     rounding = 1e-14 * max(1.0, largest(f(x))) / (h or STEP)
     assert_tensor_close(result, a, rtol=1e-9, atol=1e-12 + rounding,
-                        what=f"numerical_jacobian(f, x{', h=0.5' if h else ''}) for f(x) = A x + b "
-                             f"with A of shape {(m, n)}", reference="A")
+                        what=Message("tests_derivatives.jacobian_call",
+                                     call=f"numerical_jacobian(f, x{', h=0.5' if h else ''})",
+                                     shape=(m, n)), reference="A")
 
 
 @pytest.mark.parametrize("name", numerical_params("purity"))
@@ -359,7 +362,7 @@ def by_hand(x: torch.Tensor) -> torch.Tensor:
 @given(x=quadratic_points())
 def test_quadratic_gradient_matches_the_partial_derivatives(impl, x):
     values.assert_close(impl.quadratic_gradient(x), by_hand(x), what="quadratic_gradient(x)",
-                        reference="[dy/dx1, dy/dx2, dy/dx3] of y = 3x1^2 + 4x2^2 + 5x3^2",
+                        reference=Message("tests_derivatives.partials"),
                         inputs={"x": x})
 
 
@@ -410,9 +413,10 @@ def power_rule_tensor(coeffs, x: torch.Tensor):
     return total, sum((t.abs() for t in terms), torch.zeros_like(x))
 
 
-def polynomial_text(coeffs, x) -> str:
-    shown = x if not isinstance(x, torch.Tensor) else f"x of shape {tuple(x.shape)}"
-    return f"polynomial_derivative({list(coeffs)!r}, {shown})"
+def polynomial_text(coeffs, x) -> Joined:
+    shown = (x if not isinstance(x, torch.Tensor)
+             else Message("tests_derivatives.x_of_shape", shape=tuple(x.shape)))
+    return Joined((f"polynomial_derivative({list(coeffs)!r}, ", shown, ")"), "")
 
 
 @exercise(ex("polynomial_derivative"), check="value")
@@ -427,7 +431,8 @@ def test_polynomial_derivative_of_the_worked_example(impl):
 def test_polynomial_derivative_at_a_float(impl, coeffs, x):
     expected, scale = power_rule(coeffs, x)
     assert_number_close(impl.polynomial_derivative(coeffs, x), expected,
-                        what=polynomial_text(coeffs, x), reference="the power rule",
+                        what=polynomial_text(coeffs, x),
+                        reference=Message("tests_derivatives.power_rule"),
                         rtol=1e-9, atol=1e-12 * max(1.0, scale))
 
 
@@ -436,7 +441,8 @@ def test_polynomial_derivative_at_a_float(impl, coeffs, x):
 def test_polynomial_derivative_of_a_tensor_elementwise(impl, coeffs, x):
     expected, scale = power_rule_tensor(coeffs, x)
     values.assert_close(impl.polynomial_derivative(coeffs, x), expected,
-                        what=polynomial_text(coeffs, x), reference="the power rule, elementwise",
+                        what=polynomial_text(coeffs, x),
+                        reference=Message("tests_derivatives.power_rule_elementwise"),
                         inputs={"x": x}, scale_by=(scale,))
 
 
@@ -448,7 +454,7 @@ def test_polynomial_derivative_gives_a_float_for_a_float(impl, coeffs, x):
         values.check_dtype(result, x.dtype, polynomial_text(coeffs, x))
     else:
         check_is_float(result, polynomial_text(coeffs, x),
-                       ": a float x gives a float (start a sum at 0.0, not at 0 or a tensor)")
+                       Message("tests_derivatives.float_in_float_out"))
 
 
 @exercise(ex("polynomial_derivative"), check="device")
@@ -466,8 +472,8 @@ def test_polynomial_derivative_leaves_coeffs_and_x_unchanged(impl, coeffs, x):
     purity.check_inputs_unchanged(impl.polynomial_derivative, given_coeffs, x,
                                   what=polynomial_text(coeffs, x))
     if given_coeffs != coeffs:
-        raise CheckFailure(f"{polynomial_text(coeffs, x)} changed the caller's coeffs list to "
-                           f"{given_coeffs!r}: read it, or copy it first (list(coeffs))")
+        raise CheckFailure(Message("tests_derivatives.coeffs_changed",
+                                   what=polynomial_text(coeffs, x), coeffs=given_coeffs))
 
 
 @exercise(ex("polynomial_derivative"), check="guard")
@@ -480,17 +486,19 @@ def test_polynomial_derivative_calls_nothing_forbidden(impl, forbidden, coeffs, 
 
 # -- 2.6 chain_rule ------------------------------------------------------------------------------
 
-def chain_text(outer: Smooth, inner: Smooth, x) -> str:
-    shown = repr(x) if not isinstance(x, torch.Tensor) else f"x of shape {tuple(x.shape)}"
-    return (f"chain_rule(f', g, g')({shown}) for f(y) = {outer.formula.format(v='y')}, "
-            f"g(x) = {inner.name}")
+def chain_text(outer: Smooth, inner: Smooth, x) -> Message:
+    shown = (repr(x) if not isinstance(x, torch.Tensor)
+             else Message("tests_derivatives.x_of_shape", shape=tuple(x.shape)))
+    return Message("tests_derivatives.call_for", call=Joined(("chain_rule(f', g, g')(", shown, ")"),
+                                                             ""),
+                   function=f"f(y) = {outer.formula.format(v='y')}, g(x) = {inner.name}")
 
 
 def derivative_of_composition(impl, outer: Smooth, inner: Smooth):
     derivative = impl.chain_rule(outer.derivative, inner.f, inner.derivative)
     if not callable(derivative):
-        raise CheckFailure(f"chain_rule(f', g, g') returned {type(derivative).__name__}, not a "
-                           f"function: return a function of x (def inside def, or a lambda)")
+        raise CheckFailure(Message("tests_derivatives.not_a_function",
+                                   type=type(derivative).__name__))
     return derivative
 
 
@@ -501,7 +509,7 @@ def test_chain_rule_matches_finite_differences_of_the_composition(impl, outer, i
     slope = central(lambda t: outer.f(inner.f(t)), x, STEP)
     result = derivative_of_composition(impl, outer, inner)(x)
     assert_number_close(result, slope, what=chain_text(outer, inner, x), rtol=1e-6, atol=1e-6,
-                        reference="the slope of f(g(x)) there (central differences)")
+                        reference=Message("tests_derivatives.slope_there"))
 
 
 @exercise(ex("chain_rule"), check="value")

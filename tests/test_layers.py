@@ -36,6 +36,7 @@ from gradkata.checks.layers_checks import (
     check_uniform_init,
     tensor_leaves,
 )
+from gradkata.messages import Message
 from gradkata.strategies import float_tensors, generator_for
 
 TOPIC = "layers"
@@ -197,7 +198,8 @@ class Subject:
 
     def what(self, run: Run) -> str:
         """The call in words: ``linear(x, weight)``, ``Linear(3, 4) forward and backward``."""
-        return f"{run.text} forward and backward" if self.name[0].isupper() else run.text
+        return (Message("tests_layers.forward_and_backward", call=run.text)
+                if self.name[0].isupper() else run.text)
 
 
 SUBJECTS = [
@@ -244,7 +246,7 @@ def test_linear_raises_pytorchs_message_for_mismatched_shapes(impl, n, fan_in, o
     other += other >= fan_in  # any size but fan_in
     check_raises_value_error(
         impl.linear, torch.ones(n, fan_in), torch.ones(fan_out, other),
-        what=f"linear(x of shape {(n, fan_in)}, weight of shape {(fan_out, other)})",
+        what=Message("tests_layers.linear_shapes", x=(n, fan_in), weight=(fan_out, other)),
         expected_message=f"mat1 and mat2 shapes cannot be multiplied ({n}x{fan_in} and "
                          f"{other}x{fan_out})")
 
@@ -268,7 +270,8 @@ def test_linear_backward_matches_autograd(impl, run):
     grad_out, x, weight, bias = padded(run, backward=True)
     assert_gradients_close(impl.linear_backward(*run.tensors),
                            autograd(F.linear, x, weight, bias, grad_out=grad_out), GRADIENT_NAMES,
-                           what=run.text, reference="autograd of torch.nn.functional.linear",
+                           what=run.text, reference=Message("tests_activations.autograd_of",
+                                                            name="torch.nn.functional.linear"),
                            scale_by=(grad_out, x))
 
 
@@ -289,8 +292,8 @@ def test_linear_module_draws_its_parameters_uniformly_within_one_over_sqrt_in(im
     for name, shape in (("weight", (fan_out, fan_in)), ("bias", (fan_out,))):
         tensor = values.check_is_tensor(getattr(module, name, None), f"{what}.{name}")
         if tuple(tensor.shape) != shape:
-            raise CheckFailure(f"{what}.{name} has shape {tuple(tensor.shape)}, expected {shape} "
-                               f"(nn.Linear stores weight as (out_features, in_features))")
+            raise CheckFailure(Message("tests_layers.weight_shape", what=f"{what}.{name}",
+                                       shape=tuple(tensor.shape), expected=shape))
         check_uniform_init(tensor, fan_in**-0.5, f"{what}.{name}")
 
 
@@ -307,12 +310,10 @@ def test_linear_module_draws_its_parameters_from_its_generator(impl, fan_in, fan
     what = f"{linear_text(fan_in, fan_out, bias)[:-1]}, generator=g)"
     first, again, other = parameters(seed), parameters(seed), parameters(seed + 1)
     if not same(first, again):
-        raise CheckFailure(f"{what} gave different parameters for two generators in the same "
-                           f"state: draw every random number from generator "
-                           f"(torch.rand(..., generator=generator)), not from torch's global one")
+        raise CheckFailure(Message("tests_layers.global_rng", what=what))
     if same(first, other):
-        raise CheckFailure(f"{what} gave the same parameters for generators seeded {seed} and "
-                           f"{seed + 1}: draw them from the generator you are given")
+        raise CheckFailure(Message("tests_layers.generator_ignored", what=what, seed=seed,
+                                   other=seed + 1))
 
 
 @marked("Linear", "property")
@@ -322,15 +323,18 @@ def test_linear_module_lists_its_parameters_and_zero_gradients_before_backward(
     module = impl.Linear(fan_in, fan_out, bias=bias, generator=generator(seed))
     what = linear_text(fan_in, fan_out, bias)
     if not bias and module.bias is not None:
-        raise CheckFailure(f"{what}.bias is {type(module.bias).__name__}, expected None")
+        raise CheckFailure(Message("tests_layers.bias_not_none", what=what,
+                                   type=type(module.bias).__name__))
     own = [module.weight] + ([module.bias] if bias else [])
     check_same_objects(module.parameters(), own, ["weight", "bias"][:len(own)],
                        f"{what}.parameters()")
     grads = module.grads()
     assert_gradients_close(grads, [torch.zeros_like(p) for p in own], GRADIENT_NAMES[1:][:len(own)],
-                           what=f"{what}.grads() before any backward", reference="zeros")
+                           what=Message("tests_layers.grads_before_backward", what=what),
+                           reference=Message("tests_layers.zeros"))
     for grad, parameter in zip(grads, own, strict=True):
-        values.check_dtype(grad, parameter.dtype, f"{what}.grads() before any backward")
+        values.check_dtype(grad, parameter.dtype,
+                           Message("tests_layers.grads_before_backward", what=what))
 
 
 @marked("Linear", "value")
@@ -340,7 +344,7 @@ def test_linear_module_forward_matches_pytorch(impl, run):
     weight, bias = (None if p is None else p.double() for p in (module.weight, module.bias))
     values.assert_close(module.forward(x), F.linear(x.double(), weight, bias),
                         what=f"{run.text}.forward(x)",
-                        reference="torch.nn.functional.linear with its weight and bias",
+                        reference=Message("tests_layers.linear_with_its_parameters"),
                         scale_by=(x,))
 
 
@@ -373,13 +377,15 @@ def test_linear_module_backward_matches_finite_differences_of_its_forward(impl, 
 @given(run=linear_runs(torch.float32, module=True))
 def test_linear_module_backward_matches_autograd(impl, run):
     module, (x, *_, grad_out) = linear_module(impl, run), run.tensors
-    expected, reference = module_gradients(module, x, grad_out), "autograd of torch.nn.Linear"
+    expected = module_gradients(module, x, grad_out)
+    reference = Message("tests_activations.autograd_of", name="torch.nn.Linear")
     module.forward(x)
     values.assert_close(module.backward(grad_out), expected[0],
                         what=f"{run.text}.backward(grad_out)", reference=reference,
                         scale_by=(grad_out, x))
     assert_gradients_close(module.grads(), expected[1:], GRADIENT_NAMES[1:len(expected)],
-                           what=f"{run.text}.grads() after backward", reference=reference,
+                           what=Message("tests_layers.grads_after_backward", call=run.text),
+                           reference=reference,
                            scale_by=(grad_out, x))
 
 
@@ -394,10 +400,11 @@ def test_linear_module_backward_overwrites_the_gradients_of_the_last_pass(impl, 
     for inputs, upstream in passes:
         module.forward(inputs)
         module.backward(upstream)
-    grads, what = module.grads(), f"{run.text}.grads() after two forward / backward passes"
+    grads, what = module.grads(), Message("tests_layers.grads_after_two_passes", call=run.text)
     check_not_accumulated(grads, first, second, what)
     assert_gradients_close(grads, second, GRADIENT_NAMES[1:1 + len(second)], what=what,
-                           reference="autograd of the second pass", scale_by=passes[1][::-1])
+                           reference=Message("tests_layers.second_pass"),
+                           scale_by=passes[1][::-1])
 
 
 # -- Sigmoid, Tanh, ReLU ----------------------------------------------------------------------
@@ -434,8 +441,7 @@ def test_activation_module_uses_your_own_activation(impl, activation, run):
     own = getattr(own_activations(impl), activation.function)
     check_calls(getattr(impl, activation.name)().forward, run.tensors[0], required=own,
                 what=f"{activation.name}.forward(x)",
-                advice=f"your own {activation.function}: the module must use it "
-                       f"(from .activations import {activation.function})")
+                advice=Message("tests_layers.use_your_own", function=activation.function))
 
 
 @pytest.mark.parametrize("activation", activations("value"))
@@ -467,7 +473,8 @@ def test_activation_module_backward_matches_autograd(impl, activation, run):
     values.assert_close(activation_pass(getattr(impl, activation.name)())(x, grad_out)[1],
                         autograd(activation.reference, x, grad_out=grad_out)[0],
                         what=f"{activation.name}().backward(grad_out)",
-                        reference=f"autograd of {activation.reference_name}", scale_by=(grad_out,))
+                        reference=Message("tests_activations.autograd_of",
+                                          name=activation.reference_name), scale_by=(grad_out,))
 
 
 @pytest.mark.parametrize("activation", activations("property"))
@@ -480,20 +487,21 @@ def test_activation_module_backward_uses_its_own_latest_input(impl, activation, 
     module, other = cls(), cls()
     for forward, inputs in ((module.forward, old), (module.forward, x), (other.forward, old)):
         forward(inputs)
-    what = f"{activation.name}().backward(grad_out) after forward(x_old), forward(x)"
+    what = Message("tests_layers.after_two_forwards", name=activation.name)
     result = module.backward(grad_out)
     at_x, at_old = (autograd(activation.reference, t, grad_out=grad_out)[0] for t in (x, old))
     if isinstance(result, torch.Tensor) and torch.allclose(result.double(), at_old) and \
             not torch.allclose(result.double(), at_x):
-        raise CheckFailure(f"{what} used x_old, an earlier input or another {activation.name}'s: "
-                           f"keep the input of the latest forward on the instance (self.x = x)")
+        raise CheckFailure(Message("tests_layers.used_old_input", what=what,
+                                   name=activation.name))
     values.assert_close(result, at_x, what=what,
-                        reference=f"autograd of {activation.reference_name}")
+                        reference=Message("tests_activations.autograd_of",
+                                          name=activation.reference_name))
     for listing in ("parameters", "grads"):
         returned = getattr(module, listing)()
         if not isinstance(returned, (list, tuple)) or len(returned) != 0:
-            raise CheckFailure(f"{activation.name}().{listing}() returned {returned!r}: a module "
-                               f"without parameters returns an empty list")
+            raise CheckFailure(Message("tests_layers.not_empty", call=f"{activation.name}()."
+                                       f"{listing}()", returned=returned))
 
 
 # -- Sequential --------------------------------------------------------------------------------
@@ -503,7 +511,8 @@ def test_activation_module_backward_uses_its_own_latest_input(impl, activation, 
 @marked("Sequential", "property")
 @given(count=st.integers(1, 4), pair=tensors([(2, 3), (2, 3)], [(1.0,), (1.0,)], torch.float64))
 def test_sequential_runs_forward_in_order_and_backward_in_reverse(impl, count, pair):
-    check_container(impl.Sequential, count, *pair, what=f"Sequential of {count} module(s)")
+    check_container(impl.Sequential, count, *pair,
+                    what=Message("tests_layers.sequential_of", count=count))
 
 
 def torch_network(weights) -> torch.nn.Sequential:
@@ -523,7 +532,8 @@ def test_sequential_forward_matches_torch_sequential(impl, run):
     first.weight, first.bias, second.weight, second.bias = weights
     values.assert_close(network.forward(x), torch_network(weights)(x.double()).detach(),
                         what=f"{NETWORK}.forward(x)",
-                        reference=f"{TORCH_NETWORK} with the same weights", scale_by=(x,))
+                        reference=Message("tests_layers.same_weights", network=TORCH_NETWORK),
+                        scale_by=(x,))
 
 
 @marked("Sequential", "grad")
@@ -552,10 +562,12 @@ def test_sequential_backward_matches_autograd_of_torch_sequential(impl, run):
     model, leaf = torch_network(weights), x.double().requires_grad_(True)
     expected = torch.autograd.grad(model(leaf), [leaf, *model.parameters()], grad_out.double())
     _, grad_x, grads = network_pass(*build_network(impl, run))(*run.tensors)
-    reference = f"autograd of {TORCH_NETWORK} with the same weights"
+    reference = Message("tests_activations.autograd_of",
+                        name=Message("tests_layers.same_weights", network=TORCH_NETWORK))
     values.assert_close(grad_x, expected[0], what=f"{NETWORK}.backward(grad_out)",
                         reference=reference, scale_by=(grad_out, x))
-    assert_gradients_close(grads, expected[1:], [f"grad of {p}" for p in NETWORK_PARAMETERS],
+    assert_gradients_close(grads, expected[1:],
+                           [Message("tests_layers.grad_of", name=p) for p in NETWORK_PARAMETERS],
                            what=f"{NETWORK}.grads()", reference=reference, scale_by=(grad_out, x))
 
 
@@ -585,11 +597,12 @@ def test_keeps_the_input_device_on_fake_cuda(impl, subject: Subject, data):
 @given(data=st.data())
 def test_matches_cpu_on_real_cuda(impl, subject: Subject, data):
     run = data.draw(subject.runs(), label="run")
-    what = f"{subject.what(run)} on cuda"
+    what = Message("tests_activations.on_cuda", what=subject.what(run))
 
     def compare(gpu, cpu):
         for on_gpu, on_cpu in zip(tensor_leaves(gpu), tensor_leaves(cpu), strict=True):
-            values.assert_close(on_gpu, on_cpu, what=what, reference="the CPU result")
+            values.assert_close(on_gpu, on_cpu, what=what,
+                                reference=Message("tests_activations.cpu_result"))
 
     devices.check_cuda_parity(subject.start(impl, run), *run.tensors, what=what, compare=compare)
 

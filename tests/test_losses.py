@@ -22,6 +22,7 @@ from gradkata import check_gradient, exercise
 from gradkata.checks import devices, purity, values
 from gradkata.checks.errors import check_raises_value_error
 from gradkata.checks.guard import check_no_forbidden_calls, check_source_clean, scan_source
+from gradkata.messages import Message
 from gradkata.strategies import Call, generator_for, shapes, stress_tensors
 
 TOPIC = "losses"
@@ -187,8 +188,8 @@ class Case:
 
     @property
     def reference_name(self) -> str:
-        return f"autograd of {self.loss.reference_name}" if self.is_backward \
-            else self.loss.reference_name
+        return (Message("tests_activations.autograd_of", name=self.loss.reference_name)
+                if self.is_backward else self.loss.reference_name)
 
     @property
     def call_text(self) -> str:
@@ -253,8 +254,9 @@ def test_matches_pytorch(impl, case: Case, data):
 # -- property: identities of the logit losses -------------------------------------------
 
 def close(actual, expected, identity: str) -> None:
-    values.assert_close(actual, expected, what=f"the identity {identity}: left side",
-                        reference="the right side")
+    values.assert_close(actual, expected,
+                        what=Message("tests_activations.left_side", identity=identity),
+                        reference=Message("tests_activations.right_side"))
 
 
 def logit_loss_is_symmetric(fn, logits, target):
@@ -276,7 +278,7 @@ def cross_entropy_ignores_a_shift_per_row(fn, logits, labels):
 def cross_entropy_gradient_rows_sum_to_zero(fn, logits, labels):
     grad = fn(logits, labels)
     close(grad.sum(dim=1), torch.zeros(logits.shape[0], dtype=logits.dtype),
-          "every row of the gradient sums to 0 (softmax sums to 1, and so does the one-hot row)")
+          Message("tests_losses.rows_sum_to_zero"))
 
 
 PROPERTIES: dict[str, list[Callable]] = {
@@ -330,8 +332,9 @@ def test_raises_value_error_for_mismatched_shapes(impl, case: Case, shape_pair, 
     second = torch.rand(second_shape, generator=generator, dtype=torch.float64).round()
     check_raises_value_error(
         getattr(impl, case.name), first, second,
-        what=f"{case.name}({case.loss.first} of shape {first_shape}, "
-             f"{case.loss.second} of shape {second_shape})")
+        what=Message("tests_losses.shapes_call", name=case.name, first=case.loss.first,
+                     first_shape=first_shape, second=case.loss.second,
+                     second_shape=second_shape))
 
 
 @st.composite
@@ -342,10 +345,12 @@ def bad_label_calls(draw) -> tuple[Call, str]:
     if draw(st.booleans()):
         length = draw(st.integers(0, n + 2).filter(lambda m: m != n))
         labels = torch.randint(0, c, (length,), generator=generator_for(draw(SEEDS)))
-        return Call((logits, labels)), f"labels of length {length} for logits of shape {(n, c)}"
+        return Call((logits, labels)), Message("tests_losses.labels_of_length", length=length,
+                                               shape=(n, c))
     labels = labels.clone()
     labels[draw(st.integers(0, n - 1))] = draw(st.sampled_from([-1, c, c + 3]))
-    return Call((logits, labels)), f"labels {labels.tolist()} for logits of shape {(n, c)}"
+    return Call((logits, labels)), Message("tests_losses.bad_labels", labels=labels.tolist(),
+                                           shape=(n, c))
 
 
 @pytest.mark.parametrize("case", params("errors", CLASSIFIERS))
@@ -354,7 +359,8 @@ def bad_label_calls(draw) -> tuple[Call, str]:
 def test_raises_value_error_for_invalid_labels(impl, case: Case, bad):
     call, problem = bad
     check_raises_value_error(getattr(impl, case.name), *call.args,
-                             what=f"{case.name}(logits, labels) with {problem}")
+                             what=Message("tests_losses.labels_call", name=case.name,
+                                          problem=problem))
 
 
 # -- dtype, device, purity, guard ----------------------------------------------------------
@@ -382,11 +388,12 @@ def test_keeps_the_input_device_on_fake_cuda(impl, case: Case, data):
 @given(data=st.data())
 def test_matches_cpu_on_real_cuda(impl, case: Case, data):
     call = data.draw(case.loss.calls(), label="call")
-    what = case.call_text + " on cuda"
+    what = Message("tests_activations.on_cuda", what=case.call_text)
     devices.check_cuda_parity(
         getattr(impl, case.name), *call.args, what=what,
         compare=lambda gpu, cpu: values.assert_close(gpu, cpu, what=what,
-                                                     reference="the CPU result"))
+                                                     reference=Message(
+                                                         "tests_activations.cpu_result")))
 
 
 @pytest.mark.parametrize("case", params("purity"))

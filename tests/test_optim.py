@@ -29,6 +29,7 @@ from gradkata.checks.training_checks import (
     check_normal,
     check_trajectory,
 )
+from gradkata.messages import Message
 from gradkata.strategies import float_tensors, generator_for, like, shapes
 
 TOPIC = "optim"
@@ -116,14 +117,11 @@ def test_gradient_descent_on_x_squared_converges_below_lr_1_and_diverges_above(
     values.check_shape(result, (steps + 1, *x0.shape), what)
     start, end = float(x0.abs().max()), float(result[-1].double().abs().max())
     if converges and not end <= 1e-3 * start:
-        raise CheckFailure(
-            f"on f(x) = x² with lr = {lr} (below 1) gradient descent must converge to 0, since "
-            f"x_t = (1 - 2 lr)^t x_0; yours went from max|x| = {start:.3g} to {end:.3g} in "
-            f"{steps} steps. Step against the gradient: x - lr * grad(x)")
+        raise CheckFailure(Message("tests_optim.must_converge", lr=lr, start=start, end=end,
+                                   steps=steps))
     if not converges and not end >= 1e3 * start:
-        raise CheckFailure(
-            f"on f(x) = x² with lr = {lr} (above 1) gradient descent must diverge, since "
-            f"|1 - 2 lr| > 1; yours went from max|x| = {start:.3g} to {end:.3g} in {steps} steps")
+        raise CheckFailure(Message("tests_optim.must_diverge", lr=lr, start=start, end=end,
+                                   steps=steps))
 
 
 @exercise(GD, check="dtype")
@@ -181,11 +179,11 @@ def test_sgd_step_subtracts_lr_times_the_gradient_from_each_parameter(impl, case
     impl.sgd_step(list(params), grads, lr)
     for i, (p, old, g) in enumerate(zip(params, before, grads, strict=True)):
         if torch.equal(p, old) and bool(g.ne(0).any()):
-            raise CheckFailure(
-                f"{sgd_call(params, lr)} left params[{i}] unchanged: update each tensor in place "
-                f"(p -= lr * g, or p.sub_(lr * g)); p = p - lr * g only rebinds the name p")
-        values.assert_close(p, old.double() - lr * g.double(), what=f"params[{i}] after "
-                            f"{sgd_call(params, lr)}", reference="p - lr * g",
+            raise CheckFailure(Message("tests_optim.unchanged", what=sgd_call(params, lr),
+                                       index=i))
+        values.assert_close(p, old.double() - lr * g.double(),
+                            what=Message("tests_optim.params_after", index=i,
+                                         call=sgd_call(params, lr)), reference="p - lr * g",
                             inputs={"p before": old, "g": g})
 
 
@@ -199,15 +197,13 @@ def test_sgd_step_updates_the_callers_tensors_themselves_and_returns_none(impl, 
     result = impl.sgd_step(given_list, grads, lr)
     what = sgd_call(params, lr)
     if result is not None:
-        raise CheckFailure(f"{what} returned {type(result).__name__}; it should return None: "
-                           f"the caller sees the update in its own tensors")
+        raise CheckFailure(Message("tests_optim.returns_none", what=what,
+                                   type=type(result).__name__))
     for i, p in enumerate(params):
         if given_list[i] is not p:
-            raise CheckFailure(f"{what} replaced params[{i}] in the list with a new tensor; the "
-                               f"model still holds the old one. Update it in place: p -= lr * g")
+            raise CheckFailure(Message("tests_optim.replaced", what=what, index=i))
         if p.data_ptr() != storage[i]:
-            raise CheckFailure(f"{what} gave params[{i}] new memory (p.data = ...); the model's "
-                               f"other views of it stay old. Update it in place: p -= lr * g")
+            raise CheckFailure(Message("tests_optim.new_memory", what=what, index=i))
 
 
 @exercise(SGD, check="purity")
@@ -268,10 +264,11 @@ def test_synthetic_data_draws_standard_normal_features_and_noisy_linear_targets(
     values.check_shape(values.check_is_tensor(X, what + ": X"), (n, len(w)), what + ": X")
     values.check_shape(values.check_is_tensor(y, what + ": y"), (n,), what + ": y")
     check_normal(X, mean=0.0, std=1.0, what=f"{what}: X",
-                 hint="torch.randn draws from N(0, 1); torch.rand is uniform on [0, 1)")
+                 hint=Message("tests_optim.randn_not_rand"))
     residual = y.double() - (X.double() @ w + kwargs["b"])
-    check_normal(residual, mean=0.0, std=kwargs["noise"], what=f"{what}: the noise y - (X @ w + b)",
-                 hint="Add noise * eps with eps ~ N(0, 1): noise is the standard deviation")
+    check_normal(residual, mean=0.0, std=kwargs["noise"],
+                 what=Message("tests_optim.the_noise", what=what),
+                 hint=Message("tests_optim.noise_is_std"))
 
 
 @exercise(DATA, check="property")
@@ -332,8 +329,8 @@ def batches_of(impl, n, batch_size, seed, what) -> list[tuple[torch.Tensor, torc
     for i, item in enumerate(batches):
         if not (isinstance(item, tuple | list) and len(item) == 2
                 and all(isinstance(t, torch.Tensor) for t in item)):
-            raise CheckFailure(f"{what} yielded {type(item).__name__} as batch {i}; "
-                               f"expected a pair (X_batch, y_batch) of tensors")
+            raise CheckFailure(Message("tests_optim.not_a_pair", what=what,
+                                       type=type(item).__name__, index=i))
     return batches
 
 
@@ -345,41 +342,41 @@ def order_of(batches) -> list[int]:
 @given(case=batch_calls())
 def test_minibatches_yield_every_example_once_in_batches_of_batch_size(impl, case):
     n, batch_size, seed = case
-    what = f"minibatches(X, y, batch_size={batch_size}) with {n} examples"
+    what = Message("tests_optim.minibatches_call",
+                   call=f"minibatches(X, y, batch_size={batch_size})", count=n)
     batches = batches_of(impl, n, batch_size, seed, what)
     seen = order_of(batches)
     missing = sorted(set(range(n)) - set(seen))
     if missing:
-        raise CheckFailure(f"{what} never yielded example(s) {missing[:5]}: every example comes "
-                           f"once per epoch, the last batch holding the remainder")
+        raise CheckFailure(Message("tests_optim.never_yielded", what=what, missing=missing[:5]))
     if len(seen) != n:
         twice = sorted({i for i in seen if seen.count(i) > 1})
-        raise CheckFailure(f"{what} yielded example(s) {twice[:5]} more than once per epoch")
+        raise CheckFailure(Message("tests_optim.yielded_twice", what=what, twice=twice[:5]))
     sizes = [len(y_batch) for _, y_batch in batches]
     wanted = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
     if sizes != wanted:
-        raise CheckFailure(f"{what} yielded batches of sizes {sizes}, expected {wanted}")
+        raise CheckFailure(Message("tests_optim.batch_sizes", what=what, sizes=sizes,
+                                   wanted=wanted))
     X, _ = indexed_examples(n)
     for X_batch, y_batch in batches:
         if not torch.equal(X_batch, X[y_batch]):
-            raise CheckFailure(f"{what}: X_batch and y_batch are not the same examples: index X "
-                               f"and y with the same indices")
+            raise CheckFailure(Message("tests_optim.not_the_same_examples", what=what))
 
 
 @exercise(BATCHES, check="property")
 @settings(max_examples=10)
 @given(seed=SEEDS, batch_size=st.integers(1, 12))
 def test_minibatches_shuffle_anew_each_epoch_with_the_generator(impl, seed, batch_size):
-    n, what = 40, f"minibatches(X, y, batch_size={batch_size}, generator) with 40 examples"
+    n = 40
+    what = Message("tests_optim.minibatches_call",
+                   call=f"minibatches(X, y, batch_size={batch_size}, generator)", count=n)
     X, y = indexed_examples(n)
     generator = generator_for(seed)
     epochs = [order_of(impl.minibatches(X, y, batch_size, generator=generator)) for _ in range(2)]
     if epochs[0] == list(range(n)):
-        raise CheckFailure(f"{what} yields the examples in their original order: shuffle them "
-                           f"with a random permutation drawn from the generator")
+        raise CheckFailure(Message("tests_optim.original_order", what=what))
     if epochs[0] == epochs[1]:
-        raise CheckFailure(f"{what} yielded the same order in two epochs (two calls with one "
-                           f"generator): draw a new permutation in every call")
+        raise CheckFailure(Message("tests_optim.same_order", what=what))
     check_draws_from_generator(lambda g: impl.minibatches(X, y, batch_size, generator=g), seed,
                                what=what)
 
@@ -406,9 +403,8 @@ def test_minibatches_call_nothing_forbidden(impl, forbidden, case):
 # == 3.5 linear_regression ===============================================================
 
 REGRESSION = f"{TOPIC}.linear_regression"
-REGRESSION_RULE = "minibatch SGD on mean(½(X @ w + b - y)²)"
-REGRESSION_REPLAY = ("from w = 0, b = 0, each epoch's batches from your minibatches(X, y, "
-                     "batch_size, generator) with the same generator state")
+REGRESSION_RULE = Message("tests_optim.regression_rule")
+REGRESSION_REPLAY = Message("tests_optim.regression_replay")
 
 
 def mean_step(X, y, w, b, lr):
@@ -470,18 +466,12 @@ def replay_regression(impl, X, y, kwargs, states, step=mean_step, order="shuffle
 
 
 REGRESSION_MISTAKES = (
-    ("you summed the batch's gradient; the loss is a mean, so divide by the batch size",
-     summed_step, "shuffled"),
-    ("your gradient is twice the rule's: the ½ in ½(ŷ - y)² cancels the 2 from the square",
-     doubled_step, "shuffled"),
-    ("you updated b before computing w's gradient: compute both gradients from the same "
-     "prediction, then update both", b_first_step, "shuffled"),
-    ("you updated w before computing b's gradient: compute both gradients from the same "
-     "prediction, then update both", w_first_step, "shuffled"),
-    ("every epoch saw the same batches: call minibatches again at the start of each epoch, "
-     "so each epoch draws a new permutation", mean_step, "same"),
-    ("you took the examples in their original order: draw each epoch's batches with "
-     "minibatches(X, y, batch_size, generator)", mean_step, "original"),
+    (Message("tests_optim.summed"), summed_step, "shuffled"),
+    (Message("tests_optim.doubled"), doubled_step, "shuffled"),
+    (Message("tests_optim.b_first"), b_first_step, "shuffled"),
+    (Message("tests_optim.w_first"), w_first_step, "shuffled"),
+    (Message("tests_optim.same_batches"), mean_step, "same"),
+    (Message("tests_optim.original_batches"), mean_step, "original"),
 )
 
 
@@ -505,7 +495,8 @@ def regression_call(X, kwargs) -> str:
 
 def fitted(result, what: str) -> tuple[torch.Tensor, torch.Tensor]:
     if not (isinstance(result, tuple | list) and len(result) == 2):
-        raise CheckFailure(f"{what} returned {type(result).__name__}; expected the pair (w, b)")
+        raise CheckFailure(Message("tests_optim.not_w_and_b", what=what,
+                                   type=type(result).__name__))
     return result[0], result[1]
 
 
@@ -532,15 +523,15 @@ def test_linear_regression_recovers_the_true_w_and_b_with_its_defaults(impl, see
     source = generator_for(seed)
     X = torch.randn(1000, 2, generator=source)
     y = X @ true_w + true_b + 0.01 * torch.randn(1000, generator=source)
-    what = "linear_regression(X, y) on synthetic_data([2, -3.4], 4.2, 1000)"
+    what = Message("tests_optim.regression_on_synthetic")
     w, b = fitted(impl.linear_regression(X, y, generator=generator_for(seed + 1)), what)
-    values.check_shape(values.check_is_tensor(w, what + ": w"), (2,), what + ": w")
-    values.check_shape(values.check_is_tensor(b, what + ": b"), (), what + ": b")
+    what_w, what_b = (Message("common.step", what=what, step=name) for name in "wb")
+    values.check_shape(values.check_is_tensor(w, what_w), (2,), what_w)
+    values.check_shape(values.check_is_tensor(b, what_b), (), what_b)
     error = max(float((w.double() - true_w.double()).abs().max()), abs(float(b) - true_b))
     if not error < 0.05:
-        raise CheckFailure(f"{what} should recover w = [2, -3.4], b = 4.2 within 0.05 with its "
-                           f"default lr, epochs and batch_size; it returned w = "
-                           f"{[round(float(v), 4) for v in w]}, b = {float(b):.4f}")
+        raise CheckFailure(Message("tests_optim.does_not_recover", what=what,
+                                   w=[round(float(v), 4) for v in w], b=float(b)))
 
 
 @exercise(REGRESSION, check="dtype")

@@ -22,6 +22,7 @@ from gradkata import exercise
 from gradkata.checks import devices, errors, purity, values
 from gradkata.checks.failure import CheckFailure
 from gradkata.checks.guard import check_no_forbidden_calls, check_source_clean, scan_source
+from gradkata.messages import Message
 from gradkata.strategies import FLOAT_DTYPES, Call, float_tensors, generator_for, shapes
 
 TOPIC = "tensors"
@@ -189,11 +190,11 @@ def test_matches_pytorch(impl, case: Case, data):
 
 # Vectors whose norms are 0, below eps, or above eps with a product below it.
 COSINE_EDGES = {
-    "two zero vectors": ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]),
-    "u is zero": ([0.0, 0.0, 0.0], [1.0, -2.0, 2.0]),
-    "v is zero": ([3.0, 0.0, -4.0], [0.0, 0.0, 0.0]),
-    "norms below eps": ([3e-9, 0.0, 4e-9], [1.0, 2.0, -2.0]),
-    "norms 1e-5, product below eps": ([3e-5, 4e-5, 0.0], [0.0, 6e-6, 8e-6]),
+    Message("tests_tensors.two_zero_vectors"): ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]),
+    Message("tests_tensors.u_is_zero"): ([0.0, 0.0, 0.0], [1.0, -2.0, 2.0]),
+    Message("tests_tensors.v_is_zero"): ([3.0, 0.0, -4.0], [0.0, 0.0, 0.0]),
+    Message("tests_tensors.norms_below_eps"): ([3e-9, 0.0, 4e-9], [1.0, 2.0, -2.0]),
+    Message("tests_tensors.product_below_eps"): ([3e-5, 4e-5, 0.0], [0.0, 6e-6, 8e-6]),
 }
 
 
@@ -203,11 +204,11 @@ def test_cosine_similarity_clamps_each_norm_at_eps(impl):
         for edge, (u, v) in COSINE_EDGES.items():
             call = Call((torch.tensor(u, dtype=dtype), torch.tensor(v, dtype=dtype)))
             result = call(impl.cosine_similarity)
-            what = f"cosine_similarity(u, v) for {edge} ({str(dtype)[6:]})"
+            what = Message("tests_tensors.cosine_for", edge=edge, dtype=str(dtype)[6:])
             result = values.check_is_tensor(result, what)
             if not bool(result.isfinite().all()):
-                raise CheckFailure(f"{what} returned {float(result)}: a zero norm makes 0 / 0; "
-                                   f"clamp each norm at eps first, max(||u||, eps)")
+                raise CheckFailure(Message("tests_tensors.zero_norm", what=what,
+                                           value=float(result)))
             values.assert_close(result, call.in_float64()(CASES["cosine_similarity"].reference),
                                 what=what, reference="torch.nn.functional.cosine_similarity")
 
@@ -215,8 +216,9 @@ def test_cosine_similarity_clamps_each_norm_at_eps(impl):
 # -- property: identities each operation satisfies -----------------------------------------
 
 def close(actual, expected, identity: str) -> None:
-    values.assert_close(actual, expected, what=f"the identity {identity}: left side",
-                        reference="the right side")
+    values.assert_close(actual, expected,
+                        what=Message("tests_activations.left_side", identity=identity),
+                        reference=Message("tests_activations.right_side"))
 
 
 def matmul_transposes(fn, a, b):
@@ -244,9 +246,8 @@ def norm_is_a_norm(name, power):
         y = x.flip(list(range(x.dim()))) - 0.75
         total, parts = fn(x + y), fn(x) + fn(y)
         if bool(total > parts * (1 + 1e-12) + 1e-12):
-            raise CheckFailure(f"{name}(x + y) = {float(total):.6g} is larger than {name}(x) + "
-                               f"{name}(y) = {float(parts):.6g}: a norm obeys the triangle "
-                               f"inequality")
+            raise CheckFailure(Message("tests_tensors.triangle", name=name, total=float(total),
+                                       parts=float(parts)))
     return identities
 
 
@@ -257,7 +258,7 @@ def cosine_measures_the_angle(fn, u, v, eps=1e-8):
         close(fn(u * 3.0, v * 0.5, eps), result, "cos(3u, 0.5v) = cos(u, v)")
         close(fn(u, u, eps), torch.ones_like(result), "cos(u, u) = 1")
     if not bool((result.abs() <= 1 + 1e-12).all()):
-        raise CheckFailure(f"cosine_similarity(u, v) = {float(result):.6g} lies outside [-1, 1]")
+        raise CheckFailure(Message("tests_tensors.cosine_outside", value=float(result)))
 
 
 def norms_above(u, v, eps):
@@ -292,7 +293,7 @@ def shapes_message(a, b) -> str:
 @given(pair=mismatched_matrix_pairs())
 def test_matmul_rejects_mismatched_shapes_in_pytorchs_words(impl, pair):
     a, b = pair
-    what = f"matmul(a, b) for a {tuple(a.shape)} and b {tuple(b.shape)}"
+    what = Message("tests_tensors.matmul_for", a=tuple(a.shape), b=tuple(b.shape))
     errors.check_raises_value_error(impl.matmul, a, b, what=what,
                                          expected_message=shapes_message(a, b))
 
@@ -303,7 +304,7 @@ def test_one_hot_rejects_labels_outside_the_classes(impl, call):
     labels, num_classes = call.args
     errors.check_raises_value_error(
         impl.one_hot, *call.args, **call.kwargs,
-        what=f"one_hot(labels, {num_classes}) with labels {labels.tolist()}")
+        what=Message("tests_tensors.one_hot_with", classes=num_classes, labels=labels.tolist()))
 
 
 # -- dtype, device, purity, guard ------------------------------------------------------------
@@ -328,9 +329,9 @@ def test_one_hot_returns_the_requested_dtype(impl, data):
     result = values.check_is_tensor(call(impl.one_hot), describe(CASES["one_hot"], call))
     wanted = options.get("dtype", torch.float32)
     if result.dtype != wanted:
-        raise CheckFailure(f"{describe(CASES['one_hot'], call)} returned {result.dtype}, not "
-                           f"{wanted}: build the result with the dtype argument "
-                           f"(float32 when none is given), not labels' int64")
+        raise CheckFailure(Message("tests_tensors.one_hot_dtype",
+                                   what=describe(CASES["one_hot"], call), dtype=result.dtype,
+                                   wanted=wanted))
 
 
 @pytest.mark.parametrize("case", params("device"))
@@ -349,11 +350,12 @@ def test_keeps_the_input_device_on_fake_cuda(impl, case: Case, data):
 @given(data=st.data())
 def test_matches_cpu_on_real_cuda(impl, case: Case, data):
     call = data.draw(case.calls(), label="call")
-    what = describe(case, call) + " on cuda"
+    what = Message("tests_activations.on_cuda", what=describe(case, call))
     devices.check_cuda_parity(
         getattr(impl, case.name), *call.args, what=what, **call.kwargs,
         compare=lambda gpu, cpu: values.assert_close(gpu, cpu, what=what,
-                                                     reference="the CPU result"))
+                                                     reference=Message(
+                                                         "tests_activations.cpu_result")))
 
 
 @pytest.mark.parametrize("case", params("purity"))

@@ -34,6 +34,7 @@ from gradkata.checks.training_checks import (
     check_python_float,
 )
 from gradkata.checks.values import check_is_tensor, check_shape
+from gradkata.messages import Message
 from gradkata.strategies import float_tensors, generator_for
 
 TOPIC = "train"
@@ -63,7 +64,8 @@ def made(impl, n: int, generator) -> tuple[torch.Tensor, torch.Tensor]:
     what = f"make_classification_data({n})"
     result = impl.make_classification_data(n, generator=generator)
     if not (isinstance(result, tuple | list) and len(result) == 2):
-        raise CheckFailure(f"{what} returned {type(result).__name__}; expected the pair (X, y)")
+        raise CheckFailure(Message("tests_train.not_x_and_y", what=what,
+                                   type=type(result).__name__))
     X, y = (check_is_tensor(t, f"{what}: {name}") for t, name in zip(result, "Xy", strict=True))
     check_shape(X, (n, 5), f"{what}: X")
     check_shape(y, (n,), f"{what}: y")
@@ -79,13 +81,12 @@ def test_make_classification_data_labels_one_where_x0_exceeds_x4(impl, n, seed):
     wrong = (y.long() != wanted.long()).nonzero()
     if len(wrong):
         i = int(wrong[0])
-        raise CheckFailure(
-            f"make_classification_data({n}): y[{i}] is {y[i].item():g} where X[{i}, 0] = "
-            f"{X[i, 0].item():.4g} and X[{i}, 4] = {X[i, 4].item():.4g}; y is 1 exactly where "
-            f"X[:, 0] > X[:, 4] ({len(wrong)} of {n} labels differ)")
+        raise CheckFailure(Message(
+            "tests_train.wrong_label", n=n, index=i, label=y[i].item(), x0=X[i, 0].item(),
+            x4=X[i, 4].item(), count=len(wrong)))
     if n >= 1000:
         check_normal(X, mean=0.0, std=1.0, what=f"make_classification_data({n}): X",
-                     hint="torch.randn draws from N(0, 1); torch.rand is uniform on [0, 1)")
+                     hint=Message("tests_optim.randn_not_rand"))
 
 
 @exercise(DATA, check="property")
@@ -101,11 +102,12 @@ def test_make_classification_data_comes_from_the_generator_alone(impl, seed):
 @given(seed=SEEDS)
 def test_make_classification_data_gives_float32_features_and_int64_labels(impl, seed):
     X, y = made(impl, 50, generator_for(seed))
-    for tensor, name, dtype, how in ((X, "X", torch.float32, "float32 (torch.randn's default)"),
-                                     (y, "y", torch.int64, "int64 class indices (.long())")):
+    for tensor, name, dtype, how in (
+            (X, "X", torch.float32, Message("tests_train.float32_features")),
+            (y, "y", torch.int64, Message("tests_train.int64_labels"))):
         if tensor.dtype != dtype:
-            raise CheckFailure(f"make_classification_data(50): {name} is {tensor.dtype}; "
-                               f"it should be {how}")
+            raise CheckFailure(Message("tests_train.data_dtype", name=name, dtype=tensor.dtype,
+                                       how=how))
 
 
 @exercise(DATA, check="guard")
@@ -144,19 +146,18 @@ def test_accuracy_is_the_share_of_rows_whose_arg_max_is_the_label(impl, case):
     try:
         value = float(result)
     except (TypeError, ValueError, RuntimeError):
-        raise CheckFailure(f"{accuracy_call(logits)} returned {type(result).__name__}, "
-                           f"not a number") from None
+        raise CheckFailure(Message("derivatives.not_a_number", what=accuracy_call(logits),
+                                   type=type(result).__name__)) from None
     if not math.isclose(value, expected, abs_tol=1e-6):
-        raise CheckFailure(
-            f"{accuracy_call(logits)} returned {value:.6g}, expected {expected:.6g}: the "
-            f"prediction for a row is its arg-max over the classes (dim=1), compared with the "
-            f"label")
+        raise CheckFailure(Message("tests_train.accuracy", what=accuracy_call(logits),
+                                   value=value, expected=expected))
 
 
 @exercise(ACCURACY, check="dtype")
 @given(case=scored_predictions())
 def test_accuracy_returns_a_python_float(impl, case):
-    check_python_float(impl.accuracy(*case), f"the result of {accuracy_call(case[0])}")
+    check_python_float(impl.accuracy(*case),
+                       Message("tests_autograd.result_of", op=accuracy_call(case[0])))
 
 
 @exercise(ACCURACY, check="purity")
@@ -187,17 +188,18 @@ def trained(result, what: str, epochs: int, *, floats_only: bool = False):
     the learner only by the property family (``floats_only``): one mistake, one family.
     """
     if not (isinstance(result, tuple | list) and len(result) == 2):
-        raise CheckFailure(f"{what} returned {type(result).__name__}; expected (model, losses)")
+        raise CheckFailure(Message("tests_train.not_model_and_losses", what=what,
+                                   type=type(result).__name__))
     model, losses = result
     if not isinstance(losses, list):
-        raise CheckFailure(f"{what}: losses is {type(losses).__name__}; expected a list of "
-                           f"Python floats, one per epoch")
+        raise CheckFailure(Message("tests_train.losses_not_list", what=what,
+                                   type=type(losses).__name__))
     if len(losses) != epochs:
-        raise CheckFailure(f"{what}: losses has {len(losses)} entries for {epochs} epochs; "
-                           f"record one per epoch, the mean over that epoch's examples")
+        raise CheckFailure(Message("tests_train.loss_count", what=what, count=len(losses),
+                                   epochs=epochs))
     for i, loss in enumerate(losses):
         if floats_only or not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-            check_python_float(loss, f"{what}: losses[{i}]")
+            check_python_float(loss, Message("common.step", what=what, step=f"losses[{i}]"))
     return model, [float(loss) for loss in losses]
 
 
@@ -209,24 +211,24 @@ def full_run(impl):
     return RUNS(impl, impl.train_classifier, X, y, generator=generator_for(1)), fresh
 
 
-FULL_RUN = f"train_classifier(X, y) on {TRAINING_EXAMPLES} examples"
+FULL_RUN = Message("tests_train.full_run", count=TRAINING_EXAMPLES)
+FORWARD = Message("tests_train.trained_forward")
 
 
 @exercise(TRAIN, check="convergence")
 def test_train_classifier_reaches_95_percent_on_fresh_examples(impl):
     run, (X_fresh, y_fresh) = full_run(impl)
     model, losses = trained(run.outcome(), FULL_RUN, DEFAULT_EPOCHS)
-    logits = check_is_tensor(model.forward(X_fresh), "the trained model's forward(X)")
-    check_shape(logits, (FRESH_EXAMPLES, 2), "the trained model's forward(X)")
+    logits = check_is_tensor(model.forward(X_fresh), FORWARD)
+    check_shape(logits, (FRESH_EXAMPLES, 2), FORWARD)
     score = float((logits.argmax(dim=1) == y_fresh).double().mean())
     if not score >= 0.95:
-        raise CheckFailure(
-            f"after {FULL_RUN}, the model classifies {FRESH_EXAMPLES} fresh examples with "
-            f"accuracy {score:.3f}; it should reach 0.95 (the loss went from {losses[0]:.4g} "
-            f"to {losses[-1]:.4g})")
+        raise CheckFailure(Message("tests_train.not_accurate", run=FULL_RUN,
+                                   count=FRESH_EXAMPLES, score=score, first=losses[0],
+                                   last=losses[-1]))
     if not losses[-1] < losses[0]:
-        raise CheckFailure(f"{FULL_RUN}: the recorded loss did not fall ({losses[0]:.4g} in the "
-                           f"first epoch, {losses[-1]:.4g} in the last)")
+        raise CheckFailure(Message("tests_train.loss_did_not_fall", run=FULL_RUN,
+                                   first=losses[0], last=losses[-1]))
 
 
 @exercise(TRAIN, check="property")
@@ -234,13 +236,13 @@ def test_train_classifier_returns_the_specified_model_and_a_loss_per_epoch(impl)
     run, _ = full_run(impl)
     model, losses = trained(run.outcome(), FULL_RUN, DEFAULT_EPOCHS, floats_only=True)
     if not all(math.isfinite(loss) for loss in losses):
-        raise CheckFailure(f"{FULL_RUN}: losses contains inf or nan: {losses[:3]} ...")
+        raise CheckFailure(Message("tests_train.losses_not_finite", run=FULL_RUN,
+                                   losses=losses[:3]))
     shapes = [tuple(p.shape) for p in model.parameters()]
     wanted = [(DEFAULT_HIDDEN, 5), (DEFAULT_HIDDEN,), (2, DEFAULT_HIDDEN), (2,)]
     if shapes != wanted:
-        raise CheckFailure(
-            f"{FULL_RUN}: the model's parameters() have shapes {shapes}, expected {wanted}: "
-            f"Sequential(Linear(5, hidden), Sigmoid(), Linear(hidden, 2))")
+        raise CheckFailure(Message("tests_train.parameter_shapes", run=FULL_RUN, shapes=shapes,
+                                   wanted=wanted))
 
 
 @exercise(TRAIN, check="guard")
@@ -252,10 +254,8 @@ def test_train_classifier_uses_no_autograd_torch_optim_or_torch_nn(impl, forbidd
 
 # -- the recipe, replayed with the submission's own layers, losses and optim ------------
 
-RECIPE = ("the recipe: Linear(5, hidden), Linear(hidden, 2) built with the generator in that "
-          "order, then each epoch's batches from minibatches(X, y, batch_size, generator), each "
-          "one forward, cross_entropy, backward, sgd_step")
-LOSS_RULE = "losses[e] = mean over epoch e's examples of their batch's loss before its update"
+RECIPE = Message("tests_train.recipe")
+LOSS_RULE = Message("tests_train.loss_rule")
 
 
 @dataclass
@@ -325,16 +325,16 @@ def test_train_classifier_follows_the_recipe_replayed_with_your_own_parts(
                             epochs)
     replay = replay_training(impl, X, y, **options, states=states)
     if not torch.equal(generator.get_state(), replay.state):
-        raise CheckFailure(f"{what} drew from its generator differently from {RECIPE}")
+        raise CheckFailure(Message("tests_train.drew_differently", what=what, recipe=RECIPE))
     check_follows_rule({f"parameters()[{i}]": p for i, p in enumerate(model.parameters())},
                        {f"parameters()[{i}]": p.double() for i, p in enumerate(replay.parameters)},
-                       what=f"{what}: the trained model", rule=RECIPE, precision=torch.float32)
+                       what=Message("tests_train.the_trained_model", what=what), rule=RECIPE,
+                       precision=torch.float32)
     check_follows_rule({"losses": losses}, {"losses": as_float64(replay.losses)}, what=what,
                        rule=LOSS_RULE, precision=torch.float32, mistakes=[
-        ("you recorded the loss after the batch's update; record the loss of the logits you "
-         "backpropagate", lambda: {"losses": as_float64(replay.after_update)}),
-        ("you averaged the batches' mean losses, so the smaller last batch weighs as much as a "
-         "full one: weigh each batch's loss by its size, then divide by the number of examples",
+        (Message("tests_train.loss_after_update"),
+         lambda: {"losses": as_float64(replay.after_update)}),
+        (Message("tests_train.batch_means_averaged"),
          lambda: {"losses": as_float64(replay.per_batch)})])
 
 

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from ..messages import Joined, Message
 from .failure import CheckFailure
 from .guard_source import SourceFinding
 from .guard_source_scopes import key_nodes, reachable_keys
@@ -43,11 +44,13 @@ def read_number(node, attribute: str, name: str) -> float:
     try:
         value = getattr(node, attribute)
     except AttributeError:
-        raise CheckFailure(f"{name} has no attribute {attribute!r}: a Value keeps its number "
-                           f"in .data and its gradient in .grad") from None
+        raise CheckFailure(Message("autograd.no_attribute", name=name, attribute=attribute)
+                           ) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "a complex number" if isinstance(value, complex) else type(value).__name__
-        raise CheckFailure(f"{name}.{attribute} is {value!r} ({kind}), not a float")
+        kind = (Message("autograd.complex_number") if isinstance(value, complex)
+                else type(value).__name__)
+        raise CheckFailure(Message("autograd.not_a_float", name=name, attribute=attribute,
+                                   value=value, kind=kind))
     return float(value)
 
 
@@ -80,7 +83,8 @@ class GraphView:
         """The nodes using node ``index``, once per use."""
         return [user for user, used in enumerate(self.inputs) for i in used if i == index]
 
-    def pointer(self, index: int, data: Sequence[float] = (), grads: Sequence[float] = ()) -> str:
+    def pointer(self, index: int, data: Sequence[float] = (),
+                grads: Sequence[float] = ()) -> Message | str:
         """``v2 = 3 / v1 (Value.__rtruediv__), where v1 = 0.5``: the step and its inputs' values
         (and its own grad, when ``grads`` are given), all right ones, from the reference."""
         method = self.methods[index]
@@ -89,9 +93,9 @@ class GraphView:
                  if i < len(data)]
         if grads:
             known.append(f"{self.names[index]}.grad = {number(grads[index])}")
-        return f"{text}, where {', '.join(known)}" if known else text
+        return Message("autograd.pointer", step=text, known=", ".join(known)) if known else text
 
-    def listing(self, focus: Iterable[int] = ()) -> str:
+    def listing(self, focus: Iterable[int] = ()) -> Joined:
         """The definitions of ``focus`` and of all it is computed from (everything, no focus)."""
         shown = set(range(len(self.names)))
         focus = list(focus)
@@ -102,12 +106,14 @@ class GraphView:
                     if i not in shown:
                         shown.add(i)
                         stack.append(i)
-        lines = [self.definitions[i] for i in sorted(shown)]
+        lines = ["  " + self.definitions[i] for i in sorted(shown)]
         if len(lines) > LISTED_LINES:
-            lines = [*lines[: LISTED_LINES - 1], f"... ({len(lines) - LISTED_LINES + 1} more)"]
+            more = Message("autograd.more_lines", count=len(lines) - LISTED_LINES + 1)
+            lines = [*lines[: LISTED_LINES - 1], Joined(("  ", more), "")]
         hidden = len(self.names) - len(shown)
-        title = f"where ({hidden} other nodes of the graph not shown)" if hidden else "the graph"
-        return f"{title}:\n" + "\n".join("  " + line for line in lines)
+        title = (Message("autograd.graph_part", hidden=hidden) if hidden
+                 else Message("autograd.graph_whole"))
+        return Joined((title, *lines))
 
 
 def graph_scale(*groups: Sequence[float]) -> float:
@@ -118,30 +124,30 @@ def check_fresh_value(node, given, what: str) -> None:
     """A new leaf: ``data`` the given number as a float, ``grad`` 0.0, no children, op ``""``."""
     data = getattr(node, "data", None)
     if not isinstance(data, float) or data != given:
-        raise CheckFailure(f"{what}.data is {data!r} ({type(data).__name__}), expected "
-                           f"{float(given)!r}: store the number as a float, float(data)")
+        raise CheckFailure(Message("autograd.fresh_data", what=what, data=data,
+                                   type=type(data).__name__, given=float(given)))
     for attribute, wanted in (("grad", 0.0), ("children", ()), ("op", "")):
         value = getattr(node, attribute, "missing")
         if type(value) is not type(wanted) or value != wanted:
-            raise CheckFailure(f"{what}.{attribute} is {value!r}, expected {wanted!r} "
-                               f"for a new Value")
+            raise CheckFailure(Message("autograd.fresh_attribute", what=what,
+                                       attribute=attribute, value=value, wanted=wanted))
 
 
 def check_node_links(result, inputs: Sequence, what: str) -> None:
     """``result.children`` is a tuple of Values through which ``result`` reaches every input."""
     children = getattr(result, "children", None)
     if not isinstance(children, tuple):
-        raise CheckFailure(f"{what}: children is {type(children).__name__}, not a tuple of Values")
+        raise CheckFailure(Message("autograd.children_not_tuple", what=what,
+                                   type=type(children).__name__))
     strangers = [c for c in children if not isinstance(c, type(inputs[0]))]
     if strangers:
-        raise CheckFailure(f"{what}: children holds {strangers[0]!r}, not a Value: wrap plain "
-                           f"numbers as Values")
+        raise CheckFailure(Message("autograd.child_not_value", what=what, child=strangers[0]))
     if not isinstance(getattr(result, "op", None), str):
-        raise CheckFailure(f"{what}: op is {getattr(result, 'op', None)!r}, not a str")
+        raise CheckFailure(Message("autograd.op_not_str", what=what,
+                                   op=getattr(result, "op", None)))
     found = {id(node) for node in reachable(result)}
     if any(id(node) not in found for node in inputs):
-        raise CheckFailure(f"{what} does not reach its inputs through children: backward() could "
-                           f"not pass them their gradients")
+        raise CheckFailure(Message("autograd.inputs_unreached", what=what))
 
 
 def check_graph_data(nodes: Sequence, expected: Sequence[float], view: GraphView) -> None:
@@ -150,9 +156,10 @@ def check_graph_data(nodes: Sequence, expected: Sequence[float], view: GraphView
     for index, (node, wanted) in enumerate(zip(nodes, expected, strict=True)):
         got = read_number(node, "data", view.names[index])
         if not close(got, wanted, scale):
-            raise CheckFailure(
-                f"{view.names[index]}.data is {number(got)}, torch (float64) gives "
-                f"{number(wanted)}, for {view.pointer(index, expected)}\n{view.listing([index])}")
+            raise CheckFailure(Joined((
+                Message("autograd.data_mismatch", name=view.names[index], got=number(got),
+                        wanted=number(wanted), step=view.pointer(index, expected)),
+                view.listing([index]))))
 
 
 def check_graph_grads(nodes: Sequence, expected: Sequence[float], view: GraphView,
@@ -170,27 +177,25 @@ def check_graph_grads(nodes: Sequence, expected: Sequence[float], view: GraphVie
         if close(got, expected[index], scale):
             continue
         if index == len(nodes) - 1:
-            raise CheckFailure(f"after {after}, {name}.grad is {number(got)}; it should be 1 "
-                               f"(d{name}/d{name} = 1)")
+            raise CheckFailure(Message("autograd.root_grad", after=after, name=name,
+                                       got=number(got)))
         raise CheckFailure(_grad_message(index, got, expected, view, data, after))
 
 
 def _grad_message(index: int, got: float, expected: Sequence[float], view: GraphView,
-                  data: Sequence[float], after: str) -> str:
+                  data: Sequence[float], after: str) -> Joined:
     name, uses = view.names[index], view.users(index)
     suspects = list(dict.fromkeys(uses))
-    users = "; or ".join(view.pointer(user, data, expected) for user in suspects[:MOST_SUSPECTS])
+    users = [view.pointer(user, data, expected) for user in suspects[:MOST_SUSPECTS]]
     if len(suspects) > MOST_SUSPECTS:
-        users += f"; or one of {len(suspects) - MOST_SUSPECTS} more uses"
-    text = (f"after {after}, {name}.grad is {number(got)}, torch autograd (float64) gives "
-            f"{number(expected[index])}. Every node that uses {name} has the right grad, so look "
-            f"at the backward of {users}")
-    if len(uses) > 1:
-        text += (f". {name} is used {len(uses)} times: its grad is the sum of all {len(uses)} "
-                 f"contributions")
-    if len(suspects) < len(uses):  # a + a: one backward, two contributions to the same node
-        text += " (each added with +=; = would overwrite the one before)"
-    return f"{text}\n{view.listing(suspects)}"
+        users.append(Message("autograd.more_uses", count=len(suspects) - MOST_SUSPECTS))
+    used = (Message("autograd.used_times", name=name, count=len(uses)) if len(uses) > 1 else "")
+    # a + a: one backward, two contributions to the same node
+    overwrite = Message("autograd.each_added") if len(suspects) < len(uses) else ""
+    text = Message("autograd.grad_mismatch", after=after, name=name, got=number(got),
+                   expected=number(expected[index]),
+                   users=Joined(users, Message("autograd.or")), used=used, overwrite=overwrite)
+    return Joined((text, view.listing(suspects)))
 
 
 def read_grads(nodes: Sequence, view: GraphView) -> list[float]:
@@ -203,10 +208,9 @@ def check_same_grads(first: Sequence[float], nodes: Sequence, view: GraphView, w
     for index, node in enumerate(nodes):
         now = read_number(node, "grad", view.names[index])
         if not close(now, first[index], scale):
-            raise CheckFailure(
-                f"{what} changed {view.names[index]}.grad from {number(first[index])} to "
-                f"{number(now)}: backward() must first reset the grad of every node it reaches "
-                f"to 0, then accumulate")
+            raise CheckFailure(Message("autograd.grads_changed", what=what,
+                                       name=view.names[index], before=number(first[index]),
+                                       now=number(now)))
 
 
 # -- topological order ------------------------------------------------------------------
@@ -224,34 +228,31 @@ def reachable(root) -> list:
 
 def check_topological_order(order, root, name_of: Callable[[object], str], graph: str = "") -> None:
     """``order`` lists every node ``root`` reaches once, children before parents, root last."""
-    where = f"\n{graph}" if graph else ""
+    where = Joined(("", graph)) if graph else ""  # the graph on lines of its own
     if not isinstance(order, list):
-        raise CheckFailure(f"topological_sort returned {type(order).__name__}, not a list")
+        raise CheckFailure(Message("autograd.order_not_list", type=type(order).__name__))
     wanted = {id(node): node for node in reachable(root)}
     position: dict[int, int] = {}
     for at, node in enumerate(order):
         if id(node) in position:
-            raise CheckFailure(
-                f"{name_of(node)} is listed twice (positions {position[id(node)]} and {at}): a "
-                f"node reached along several paths must be listed once; remember which nodes you "
-                f"have visited{where}")
+            raise CheckFailure(Message("autograd.listed_twice", node=name_of(node),
+                                       first=position[id(node)], second=at, graph=where))
         if id(node) not in wanted:
-            raise CheckFailure(f"the list holds {name_of(node)}, which the root does not reach "
-                               f"through children{where}")
+            raise CheckFailure(Message("autograd.stranger_listed", node=name_of(node),
+                                       graph=where))
         position[id(node)] = at
     missing = [name_of(node) for key, node in wanted.items() if key not in position]
     if missing:
-        raise CheckFailure(f"{', '.join(missing)} missing: every node the root reaches through "
-                           f"children must be listed{where}")
+        raise CheckFailure(Message("autograd.nodes_missing", missing=", ".join(missing),
+                                   graph=where))
     if order[-1] is not root:
-        raise CheckFailure(f"the root {name_of(root)} is at position {position[id(root)]} of "
-                           f"{len(order)}: it must come last, after everything it depends "
-                           f"on{where}")
+        raise CheckFailure(Message("autograd.root_not_last", root=name_of(root),
+                                   position=position[id(root)], count=len(order), graph=where))
     for node in order:
         for child in node.children:
             if position[id(child)] > position[id(node)]:
-                raise CheckFailure(f"{name_of(node)} comes before its child {name_of(child)}: "
-                                   f"every node must come after all of its children{where}")
+                raise CheckFailure(Message("autograd.child_after_parent", node=name_of(node),
+                                           child=name_of(child), graph=where))
 
 
 # -- purity ------------------------------------------------------------------------------
@@ -269,12 +270,12 @@ def check_unchanged(saved: list[tuple[object, dict]], name_of: Callable[[object]
         name = name_of(node)
         gained = sorted(now.keys() - before.keys())
         if gained:
-            raise CheckFailure(f"{what} changed the graph: {name} gained the attribute "
-                               f"{gained[0]!r}. Keep what you have seen in a set of your own")
+            raise CheckFailure(Message("autograd.gained_attribute", what=what, name=name,
+                                       attribute=gained[0]))
         for key, value in before.items():
             if key not in now or (now[key] is not value and now[key] != value):
-                raise CheckFailure(f"{what} changed the graph: {name}.{key} is not what it was. "
-                                   f"Leave the nodes as you found them")
+                raise CheckFailure(Message("autograd.attribute_changed", what=what, name=name,
+                                           attribute=key))
 
 
 def check_data_kept(nodes: Sequence, data: Sequence[float], view: GraphView, what: str,
@@ -283,9 +284,10 @@ def check_data_kept(nodes: Sequence, data: Sequence[float], view: GraphView, wha
     for index, node in enumerate(nodes):
         now = read_number(node, "data", view.names[index])
         if not (now == data[index] or (math.isnan(now) and math.isnan(data[index]))):
-            raise CheckFailure(f"{what} changed {view.names[index]}.data from "
-                               f"{number(data[index])} to {number(now)}: {advice}\n"
-                               f"{view.listing([index])}")
+            raise CheckFailure(Joined((
+                Message("autograd.data_changed", what=what, name=view.names[index],
+                        before=number(data[index]), now=number(now), advice=advice),
+                view.listing([index]))))
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -293,7 +295,7 @@ def check_data_kept(nodes: Sequence, data: Sequence[float], view: GraphView, wha
 def check_raises(fn: Callable[[], object], expected: type[BaseException], what: str,
                  why: str = "") -> None:
     """``fn()`` raises ``expected``; a stub's NotImplementedError passes through (todo)."""
-    because = f" ({why})" if why else ""
+    because = Message("autograd.because", why=why) if why else ""
     try:
         result = fn()
     except expected:
@@ -301,11 +303,12 @@ def check_raises(fn: Callable[[], object], expected: type[BaseException], what: 
     except NotImplementedError:
         raise
     except Exception as error:  # the wrong exception is the finding
-        raise CheckFailure(f"{what} raised {type(error).__name__}: {error} — it should raise "
-                           f"{expected.__name__}{because}") from None
+        raise CheckFailure(Message("autograd.other_exception", what=what,
+                                   type=type(error).__name__, error=str(error),
+                                   expected=expected.__name__, because=because)) from None
     data = getattr(result, "data", result)
-    raise CheckFailure(f"{what} returned a result with data {data!r} — it should raise "
-                       f"{expected.__name__}{because}")
+    raise CheckFailure(Message("autograd.returned", what=what, data=data,
+                               expected=expected.__name__, because=because))
 
 
 # -- depth -----------------------------------------------------------------------------------
@@ -333,15 +336,12 @@ def run_deep(fn: Callable[[], object], what: str):
         with limited_recursion():
             return fn()
     except RecursionError:
-        raise CheckFailure(
-            f"{what} raised RecursionError: Python allows only about a thousand nested calls, so "
-            f"a recursive walk cannot reach the bottom of a deep graph. Keep the nodes still to "
-            f"visit in a list of your own (a stack) instead") from None
+        raise CheckFailure(Message("autograd.recursion", what=what)) from None
 
 
 # -- source: no torch at all -------------------------------------------------------------
 
-NO_TORCH = "this topic is plain Python floats and math: torch is off limits in all of it"
+NO_TORCH = Message("autograd.no_torch")
 IMPORT_CALLS = frozenset({"__import__", "import_module"})
 
 

@@ -17,6 +17,7 @@ import numbers
 
 import torch
 
+from ..messages import Message
 from . import values
 from .failure import CheckFailure
 
@@ -31,19 +32,23 @@ def assert_number_close(result, expected: float, *, what: str, reference: str,
     if isinstance(result, torch.Tensor) and result.numel() == 1:
         result = float(result)
     if isinstance(result, bool) or not isinstance(result, numbers.Real):
-        raise CheckFailure(f"{what} returned {type(result).__name__}, not a number")
+        raise CheckFailure(Message("derivatives.not_a_number", what=what,
+                                   type=type(result).__name__))
     number = float(result)
     if math.isfinite(number) and abs(number - expected) <= atol + rtol * abs(expected):
         return
-    raise CheckFailure(f"{what} returned {number:.10g}, expected {expected:.10g} ({reference})")
+    raise CheckFailure(Message("derivatives.wrong_number", what=what, number=number,
+                               expected=expected, reference=reference))
 
 
 def check_is_float(result, what: str, advice: str = "") -> None:
     """A Python float (numpy's float64 is one too), not a tensor, an int or None."""
     if not isinstance(result, float):
-        shown = f"a {type(result).__name__}" if not isinstance(result, (int, torch.Tensor)) \
-            else f"{type(result).__name__} {result!r}"
-        raise CheckFailure(f"{what} returned {shown}, not a Python float{advice}")
+        shown = (Message("derivatives.a_type", type=type(result).__name__)
+                 if not isinstance(result, (int, torch.Tensor))
+                 else f"{type(result).__name__} {result!r}")
+        raise CheckFailure(Message("derivatives.not_a_float", what=what, shown=shown,
+                                   advice=advice))
 
 
 def check_restored_exactly(fn, *args, what: str, name: str, tensor: torch.Tensor, **kwargs):
@@ -53,16 +58,14 @@ def check_restored_exactly(fn, *args, what: str, name: str, tensor: torch.Tensor
     result = fn(*args, **kwargs)
     now = tensor.detach()
     if now.shape != saved.shape or now.dtype != saved.dtype:
-        raise CheckFailure(f"{what} changed {name}'s shape or dtype to {tuple(now.shape)} "
-                           f"{now.dtype}: perturb single elements, and put them back")
+        raise CheckFailure(Message("derivatives.reshaped", what=what, name=name,
+                                   shape=tuple(now.shape), dtype=now.dtype))
     changed = now != saved
     if bool(changed.any()):
         worst = tuple(int(i) for i in changed.nonzero()[0])
-        raise CheckFailure(
-            f"{what} left {name} changed: {int(changed.sum())} of {changed.numel()} element(s) "
-            f"no longer hold their original values (at index {worst}: now "
-            f"{float(now[worst])!r}, was {float(saved[worst])!r}). Save each original value "
-            f"and write it back: x + h - 2h + h does not always round back to x")
+        raise CheckFailure(Message(
+            "derivatives.not_restored", what=what, name=name, count=int(changed.sum()),
+            total=changed.numel(), index=worst, now=float(now[worst]), was=float(saved[worst])))
     return result
 
 

@@ -23,11 +23,14 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten, tree_map
 
+from ..isolate import runs_in_worker
+from ..messages import Message
 from .failure import CheckFailure
 
 FAKE_DEVICE = "cuda"
 
 
+@runs_in_worker  # under --isolate: watches the code in its own process
 def check_device_hygiene(fn, *args, what: str, **kwargs) -> None:
     """Raise :class:`CheckFailure` if ``fn`` ignores its inputs' device.
 
@@ -42,15 +45,11 @@ def check_device_hygiene(fn, *args, what: str, **kwargs) -> None:
     outcome = "inconclusive" if watch.builds_graph else _run_on_fake_cuda(fn, args, kwargs, what)
     for leaf in tree_flatten(result)[0]:
         if watch.is_marked(leaf):
-            raise CheckFailure(
-                f"{what} returned a tensor built with {watch.origin[id(leaf)]}(...) without "
-                f"device=: for inputs on cuda it would stay on the CPU. Compute the result from "
-                f"the inputs, or pass device=x.device (x.new_tensor(...) also follows x)")
+            raise CheckFailure(Message("devices.returned_factory_tensor", what=what,
+                                       factory=watch.origin[id(leaf)]))
     if outcome == "inconclusive" and watch.culprits:
-        raise CheckFailure(
-            f"{what} called {watch.culprits[0]}(...) without device=: on a GPU that tensor "
-            f"would be on the CPU while the input is on cuda. Use torch.zeros_like(x), "
-            f"x.new_zeros(...) or pass device=x.device")
+        raise CheckFailure(Message("devices.factory_without_device", what=what,
+                                   factory=watch.culprits[0]))
 
 
 def _run_on_fake_cuda(fn, args, kwargs, what: str) -> str:
@@ -61,19 +60,13 @@ def _run_on_fake_cuda(fn, args, kwargs, what: str) -> str:
         try:
             result = fn(*fake_args, **fake_kwargs)
         except FakeTensorDeviceMismatchError as error:
-            raise CheckFailure(
-                f"{what} mixes devices: with inputs on cuda it combined them with a tensor on "
-                f"the CPU ({error}). Create new tensors on the input's device: "
-                f"torch.zeros_like(x), x.new_zeros(...), or device=x.device"
-            ) from None
+            raise CheckFailure(Message("devices.mixes_devices", what=what, error=str(error))
+                               ) from None
         except Exception:
             return "inconclusive"
     for leaf in tree_flatten(result)[0]:
         if isinstance(leaf, torch.Tensor) and leaf.device.type != FAKE_DEVICE:
-            raise CheckFailure(
-                f"{what} returned a tensor on {leaf.device} for inputs on cuda: create new "
-                f"tensors on the input's device (torch.zeros_like(x), device=x.device)"
-            )
+            raise CheckFailure(Message("devices.result_on_cpu", what=what, device=leaf.device))
     return "clean"
 
 
@@ -144,6 +137,7 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+@runs_in_worker  # under --isolate: watches the code in its own process
 def check_cuda_parity(fn, *args, what: str, compare, **kwargs) -> None:
     """Run on real CUDA and compare with the CPU result through ``compare(gpu, cpu)``."""
     cpu_result = fn(*args, **kwargs)
@@ -151,7 +145,8 @@ def check_cuda_parity(fn, *args, what: str, compare, **kwargs) -> None:
     gpu_result = fn(*tree_map(to_cuda, args), **tree_map(to_cuda, kwargs))
     for leaf in tree_flatten(gpu_result)[0]:
         if isinstance(leaf, torch.Tensor) and leaf.device.type != "cuda":
-            raise CheckFailure(f"{what} returned a tensor on {leaf.device} for inputs on cuda")
+            raise CheckFailure(Message("devices.cuda_result_elsewhere", what=what,
+                                       device=leaf.device))
     compare(gpu_result, cpu_result)
 
 

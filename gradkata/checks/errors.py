@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..messages import Message
 from .failure import CheckFailure
 
 
@@ -20,14 +21,14 @@ def check_raises_value_error(fn, *args, what: str, expected_message: str | None 
     except NotImplementedError:
         raise  # a stub: the exercise is todo, not wrong
     except Exception as error:
-        raise CheckFailure(
-            f"{what} raised {type(error).__name__}: {error} — it should raise ValueError") from None
+        raise CheckFailure(Message("errors.other_exception", what=what,
+                                   type=type(error).__name__, error=str(error))) from None
     else:
-        raise CheckFailure(f"{what} should raise ValueError for this input, but returned normally")
+        raise CheckFailure(Message("errors.returned", what=what))
     if expected_message is not None and message != expected_message:
-        raise CheckFailure(f"{what} raised ValueError({message!r}); expected exactly "
-                           f"ValueError({expected_message!r})")
+        raise CheckFailure(Message("errors.other_wording", what=what, message=message,
+                                   expected=expected_message))
     missing = [m for m in must_mention if m not in message]
     if missing:
-        raise CheckFailure(f"{what} raised ValueError({message!r}), which does not mention "
-                           f"{', '.join(repr(m) for m in missing)}: say what was wrong")
+        raise CheckFailure(Message("errors.not_mentioned", what=what, message=message,
+                                   missing=", ".join(repr(m) for m in missing)))

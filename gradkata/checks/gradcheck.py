@@ -31,6 +31,7 @@ a candidate gradient) -> diagnose -> words; kinds holds the public types.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from ..messages import Message
 from .failure import CheckFailure
 from .gradcheck_calls import ARRAY, Subject, operands
 from .gradcheck_diagnose import diagnose_shape, diagnose_values
@@ -45,6 +47,7 @@ from .gradcheck_evidence import ElementwiseEvidence, per_upstream
 from .gradcheck_kinds import KINDS, Diagnosis, Worst
 from .gradcheck_lines import LINES, LineEvidence
 from .gradcheck_numeric import ErrorModel, rel_floor
+from .gradcheck_picture import picture
 from .gradcheck_probes import Probe, elementwise_samples
 from .gradcheck_structure import Structure, run_structure
 from .gradcheck_words import message
@@ -57,12 +60,28 @@ class GradientCheckError(CheckFailure):
 
     Each diagnosis has at least ``input`` (a name, or None when the fault is
     not tied to one input), ``kind`` (one of :data:`KINDS`), ``factor``,
-    ``count`` and ``indices``.
+    ``count`` and ``indices``. ``evidence`` holds the per-element values of
+    the first wrong gradient for a plot (see :mod:`.gradcheck_picture`), or
+    None when no fault is about values (a wrong shape, say).
     """
 
-    def __init__(self, text: str, diagnoses: Sequence[Diagnosis]):
+    def __init__(self, text: str, diagnoses: Sequence[Diagnosis],
+                 evidence: Callable[[], dict | None] | None = None):
         super().__init__(text)
         self.diagnoses = tuple(diagnoses)
+        # Made on first need: while hypothesis shrinks it raises many of these, and
+        # only the last one's picture is ever looked at.
+        self._evidence: Callable[[], dict | None] | dict | None = evidence
+
+    @property
+    def evidence(self) -> dict | None:
+        if callable(self._evidence):
+            make, self._evidence = self._evidence, None
+            try:
+                self._evidence = make()
+            except Exception:  # the learner's forward, called again: a picture is not worth a crash
+                self._evidence = None
+        return self._evidence
 
 
 def check_gradient(forward: Callable, backward: Callable, inputs, *, grad_out=None,
@@ -81,17 +100,20 @@ def check_gradient(forward: Callable, backward: Callable, inputs, *, grad_out=No
         only, so two forward calls per step give the whole diagonal Jacobian.
     """
     subject = Subject(forward, backward, operands(inputs, names))
-    with _global_rng_left_as_found(numpy=any(op.kind == ARRAY for op in subject.operands)):
-        diagnoses = _check(subject, grad_out, np.random.default_rng(seed), elementwise)
+    numpy = any(op.kind == ARRAY for op in subject.operands)
+    with _global_rng_left_as_found(numpy):
+        diagnoses, pictured = _check(subject, grad_out, np.random.default_rng(seed), elementwise)
     if diagnoses:
-        raise GradientCheckError(message(diagnoses, seed, grad_out is not None), diagnoses)
+        raise GradientCheckError(message(diagnoses, seed, grad_out is not None), diagnoses,
+                                 pictured and functools.partial(_rng_kept, pictured, numpy))
 
 
 def _check(subject: Subject, grad_out, rng: np.random.Generator,
-           elementwise: bool) -> list[Diagnosis]:
+           elementwise: bool) -> tuple[list[Diagnosis], Callable[[], dict | None] | None]:
+    """The faults found, and how to get the numbers behind a picture of them."""
     structure = run_structure(subject, grad_out, rng)
     if structure.fatal:
-        return structure.fatal
+        return structure.fatal, None
     ops = subject.operands
     probe = Probe(subject, structure.output, structure.grad_outs, rng, LINES)
     model = ErrorModel(structure.eps_out, rel_floor(structure.grad_dtypes))
@@ -109,13 +131,14 @@ def _check(subject: Subject, grad_out, rng: np.random.Generator,
         diagnosis = diagnose_values(i, ops, grads, evidence.single(i))
         if diagnosis is not None:  # a nonlinear backward explains whatever went wrong
             found[i] = _ignores_grad_out(ops[i].name) if i in structure.nonlinear else diagnosis
-    return [found[i] for i in sorted(found)]
+    pictured = functools.partial(picture, found, structure.grads, [op.name for op in ops],
+                                 [op.shape for op in ops], evidence.single)
+    return [found[i] for i in sorted(found)], pictured if found else None
 
 
 def _ignores_grad_out(name: str) -> Diagnosis:
-    return Diagnosis(name, "ignores_grad_out", cause=(
-        f"your gradient for {name} does not follow grad_out: backward must be linear in "
-        "grad_out (chain rule: multiply your local derivative by grad_out, once)."))
+    return Diagnosis(name, "ignores_grad_out",
+                     cause=Message("gradcheck.ignores_grad_out", name=name))
 
 
 class _Evidence:
@@ -168,6 +191,11 @@ class _Empty:
 
     def wrong(self, cand: torch.Tensor) -> bool:
         return False
+
+
+def _rng_kept(make: Callable[[], dict | None], numpy: bool) -> dict | None:
+    with _global_rng_left_as_found(numpy):
+        return make()
 
 
 @contextmanager

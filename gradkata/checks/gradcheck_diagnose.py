@@ -18,6 +18,7 @@ import math
 
 import torch
 
+from ..messages import Message
 from .gradcheck_calls import Operand
 from .gradcheck_evidence import ElementFindings, ElementReport, per_upstream
 from .gradcheck_kinds import Diagnosis, Worst
@@ -36,16 +37,13 @@ def diagnose_values(i: int, ops: tuple[Operand, ...], grads: torch.Tensor,
     if op.value.dim() == 2 and op.shape[0] == op.shape[1] > 1:
         flipped = per_upstream(grads.transpose(-1, -2))
         if not evidence.wrong(flipped):
-            return Diagnosis(name, "transposed", cause=(
-                f"transposed: your gradient for {name} is the transpose of the right one."),
+            return Diagnosis(name, "transposed", cause=Message("gradcheck.transposed", name=name),
                 worst=_quote(op, evidence, cand, (cand - flipped)[0].abs()))
     if not bool((cand != 0).any()):
-        return Diagnosis(name, "scale", factor=0.0, cause=(
-            f"your gradient for {name} is zero everywhere, but the right one is not."),
+        return Diagnosis(name, "scale", factor=0.0, cause=Message("gradcheck.zero", name=name),
             worst=_quote_zero(op, evidence, cand))
     if not evidence.wrong(-cand):
-        return Diagnosis(name, "sign", cause=(
-            f"sign error: your gradient for {name} is the negative of the right one."),
+        return Diagnosis(name, "sign", cause=Message("gradcheck.sign", name=name),
             worst=_quote(op, evidence, cand, cand[0].abs()))
     factor = evidence.fit(cand)
     if factor is not None and math.isfinite(factor) and factor != 0:
@@ -65,31 +63,30 @@ def diagnose_shape(i: int, ops: tuple[Operand, ...], grads: torch.Tensor | None,
     op = ops[i]
     name, shape = op.name, op.shape
     if first is None:
-        return Diagnosis(name, "wrong_shape", cause=(
-            f"wrong shape: your backward returned no tensor for {name} (None, or not a number)."))
-    said = (f"your gradient for {name} has shape {shape_words(first)}, "
-            f"but {name} has shape {shape_words(shape)}")
+        return Diagnosis(name, "wrong_shape", cause=Message("gradcheck.no_tensor", name=name))
+    said = Message("gradcheck.shapes", name=name, theirs=shape_words(first),
+                   shape=shape_words(shape))
     if grads is None:
-        return Diagnosis(name, "wrong_shape", cause=(
-            f"wrong shape: {said}, and another shape for another grad_out."))
+        return Diagnosis(name, "wrong_shape",
+                         cause=Message("gradcheck.shape_changes", said=said))
     theirs = first
     if len(shape) == 2 and theirs == shape[::-1]:
         if evidence.wrong(per_upstream(grads.transpose(-1, -2))):
             return Diagnosis(name, "wrong_shape",
-                             cause=f"wrong shape: {said} (transposed back, it is still wrong).")
+                             cause=Message("gradcheck.shape_transposed_still_wrong", said=said))
         return Diagnosis(name, "transposed",
-                         cause=f"transposed: {said}; transposed back, it is right.")
+                         cause=Message("gradcheck.shape_transposed", said=said))
     axes = _reduced_axes(shape, theirs)
     if axes is None:
-        return Diagnosis(name, "wrong_shape", cause=f"wrong shape: {said}.")
-    where = f"axis {axes[0]}" if len(axes) == 1 else f"axes {', '.join(map(str, axes))}"
+        return Diagnosis(name, "wrong_shape", cause=Message("gradcheck.wrong_shape", said=said))
+    where = (Message("gradcheck.axis", axis=axes[0]) if len(axes) == 1
+             else Message("gradcheck.axes", axes=", ".join(map(str, axes))))
     if evidence.wrong(per_upstream(torch.stack([g.sum_to_size(shape) for g in grads]))):
         return Diagnosis(name, "wrong_shape",
-                         cause=f"wrong shape: {said} (summed over {where}, it is still wrong).")
-    return Diagnosis(name, "missing_reduction", cause=(
-        f"missing reduction: {said}; summed over {where}, it is right "
-        f"({name} is broadcast along {'it' if len(axes) == 1 else 'them'}: "
-        "sum the gradient there)."))
+                         cause=Message("gradcheck.summed_still_wrong", said=said, where=where))
+    key = "gradcheck.missing_reduction" if len(axes) == 1 else "gradcheck.missing_reductions"
+    return Diagnosis(name, "missing_reduction",
+                     cause=Message(key, said=said, where=where, name=name))
 
 
 def _reduced_axes(shape: tuple[int, ...], theirs: tuple[int, ...]) -> list[int] | None:
@@ -108,13 +105,13 @@ def _reduced_axes(shape: tuple[int, ...], theirs: tuple[int, ...]) -> list[int] 
 
 def _elements(op: Operand, ops: tuple[Operand, ...], found: ElementFindings) -> Diagnosis:
     if found.count == 0:  # the lines saw a fault no single element shows: report it whole
-        return Diagnosis(op.name, "elements", count=found.total, indices=(), cause=(
-            f"your gradient for {op.name} is wrong, though no single element is clearly off."))
+        return Diagnosis(op.name, "elements", count=found.total, indices=(),
+                         cause=Message("gradcheck.no_single_element", name=op.name))
     indices = tuple(_unravel(r.index, op.shape) for r in found.worst)
     described = pattern_words(op, ops, found.wrong) if found.exact else ""
     words = count_words(found.count, found.total, found.exact)
     return Diagnosis(op.name, "elements", count=found.count, indices=indices,
-                     cause=f"{words} wrong{described}.",
+                     cause=Message("gradcheck.elements_wrong", count=words, pattern=described),
                      worst=tuple(_worst(r, op.shape) for r in found.worst[:SHOWN]),
                      estimated=not found.exact)
 

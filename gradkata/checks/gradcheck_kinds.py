@@ -48,6 +48,6 @@ class Diagnosis:
     factor: float | None = None
     count: int | None = None
     indices: tuple[tuple[int, ...], ...] | None = None
-    cause: str = ""
+    cause: str = ""  # a Message: English as a str, rendered in any language
     worst: tuple[Worst, ...] = ()
     estimated: bool = False  # count is an estimate (large input)

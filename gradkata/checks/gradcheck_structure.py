@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..messages import Message
 from .gradcheck_calls import Forwarded, Returned, Subject, as_float64
 from .gradcheck_kinds import Diagnosis
 
@@ -88,34 +89,33 @@ def _fatal(subject: Subject, forwards: list[Forwarded],
         return drifting
     returned = len(backwards[0].values)
     if returned != len(names):
-        return [Diagnosis(None, "arity", cause=(
-            f"your backward returned {returned} gradient{'s' * (returned != 1)}, but there "
-            f"{'is' if len(names) == 1 else 'are'} {len(names)} input{'s' * (len(names) != 1)} "
-            f"({', '.join(names)}): return exactly one gradient per input, in that order."))]
+        gradients = Message("gradcheck.one_gradient" if returned == 1 else "gradcheck.gradients",
+                            count=returned)
+        inputs = Message("gradcheck.one_input" if len(names) == 1 else "gradcheck.inputs",
+                         count=len(names))
+        return [Diagnosis(None, "arity", cause=Message(
+            "gradcheck.arity", gradients=gradients, inputs=inputs, names=", ".join(names)))]
     return []
 
 
 def _mutation(name: str, forwards: list[Forwarded], names: list[str]) -> Diagnosis:
     who = "forward" if any(name in call.mutated for call in forwards) else "backward"
     where = None if name == "grad_out" else name
-    return Diagnosis(where, "mutates_input", cause=(
-        f"your {who} changed {name} in place (an in-place operation such as `+=`, `[...] =` "
-        f"or a method ending in `_`); compute a new tensor instead."))
+    return Diagnosis(where, "mutates_input",
+                     cause=Message("gradcheck.mutates", who=who, name=name))
 
 
 def _nondeterministic(forwards: list[Forwarded], backwards: list[Returned],
                       names: list[str]) -> list[Diagnosis]:
     if not _agree(forwards[0].output, forwards[1].output, forwards[0].dtype):
-        return [Diagnosis(None, "nondeterministic", cause=(
-            "your forward gave different results on two calls with the same arguments "
-            "(randomness, or state kept between calls?)."))]
+        return [Diagnosis(None, "nondeterministic",
+                          cause=Message("gradcheck.forward_nondeterministic"))]
     first, again = backwards[0], backwards[1]
     if len(first.values) != len(again.values):
-        return [Diagnosis(None, "nondeterministic", cause=(
-            "your backward returned a different number of gradients on two identical calls."))]
-    return [Diagnosis(name, "nondeterministic", cause=(
-        f"your backward gave different gradients for {name} on two calls with the same "
-        "arguments (randomness, or state kept between calls?)."))
+        return [Diagnosis(None, "nondeterministic",
+                          cause=Message("gradcheck.backward_count_changes"))]
+    return [Diagnosis(name, "nondeterministic",
+                      cause=Message("gradcheck.backward_nondeterministic", name=name))
         # not strict: a wrong count of gradients is the next check's business (arity)
         for name, a, b, dtype in zip(names, first.values, again.values, first.dtypes, strict=False)
         if not _agree(a, b, dtype)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from ..messages import Joined, Message
 from .gradcheck_calls import Operand
 from .gradcheck_kinds import Diagnosis, Worst
 
@@ -25,12 +26,13 @@ def number_words(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def count_words(count: int, total: int, exact: bool) -> str:
+def count_words(count: int, total: int, exact: bool) -> Message:
     """'7 of 10 000 elements', 'about 41 000 of 100 000 elements' (estimates: 2 digits)."""
     if exact:
-        return f"{number_words(count)} of {number_words(total)} elements"
+        return Message("gradcheck.count_of", count=number_words(count), total=number_words(total))
     rounded = int(float(f"{count:.2g}"))
-    return f"about {number_words(rounded)} of {number_words(total)} elements"
+    return Message("gradcheck.about_count_of", count=number_words(rounded),
+                   total=number_words(total))
 
 
 def fraction_words(factor: float) -> str:
@@ -45,30 +47,32 @@ def fraction_words(factor: float) -> str:
     return f"{factor:.4g}"
 
 
-def factor_words(factor: float, name: str, ops: tuple[Operand, ...]) -> str:
+def factor_words(factor: float, name: str, ops: tuple[Operand, ...]) -> Message:
     """'off by a factor of 1/4 — the batch size: mean vs sum? Your gradient ...'."""
     text = fraction_words(factor)
     hint = _factor_hint(factor, ops)
-    relation = f"{text} of the right one" if "/" in text else f"{text} times the right one"
-    said = f"off by a factor of {text}" + (f" — {hint}" if hint else ".")
-    return f"{said} Your gradient for {name} is {relation}."
+    relation = Message("gradcheck.fraction_of" if "/" in text else "gradcheck.times", factor=text)
+    said = Message("gradcheck.factor_hint", hint=hint) if hint else Message("gradcheck.full_stop")
+    return Message("gradcheck.off_by_factor", factor=text, hint=said, name=name,
+                   relation=relation)
 
 
-def _factor_hint(factor: float, ops: tuple[Operand, ...]) -> str:
+def _factor_hint(factor: float, ops: tuple[Operand, ...]) -> Message | str:
     """The likely cause of a factor N or 1/N: a batch (leading) size, a count, or 2."""
     def near(n: int) -> bool:
         return min(abs(factor - n) / n, abs(factor * n - 1)) <= CLOSE
 
     if any(near(op.shape[0]) for op in ops if len(op.shape) >= 2 and op.shape[0] > 2):
-        return "the batch size: mean vs sum?"
+        return Message("gradcheck.hint_batch_size")
     if any(near(op.value.numel()) for op in ops if op.value.numel() > 2):
-        return "the number of elements: mean vs sum?"
+        return Message("gradcheck.hint_element_count")
     if near(2):
-        return "the derivative of u² is 2u: a ½ missing, or one too many?"
+        return Message("gradcheck.hint_square")
     return ""
 
 
-def pattern_words(op: Operand, ops: tuple[Operand, ...], wrong: torch.Tensor | None) -> str:
+def pattern_words(op: Operand, ops: tuple[Operand, ...],
+                  wrong: torch.Tensor | None) -> Message | str:
     """', all where x < 0' or ', all in row 3' when every wrong element shares it, else ''."""
     if wrong is None or not bool(wrong.any()) or bool(wrong.all()):
         return ""
@@ -78,19 +82,22 @@ def pattern_words(op: Operand, ops: tuple[Operand, ...], wrong: torch.Tensor | N
         for text, holds in ((f"{other.name} < 0", v < 0), (f"{other.name} > 0", v > 0),
                             (f"{other.name} = 0", v == 0)):
             if bool(holds[mask].all()) and not bool(holds.all()):
-                return f", all where {text}"
+                return Message("gradcheck.all_where", condition=text)
     return _position_words(mask)
 
 
-def _position_words(mask: torch.Tensor) -> str:
+def _position_words(mask: torch.Tensor) -> Message | str:
     if mask.dim() < 2:
         return ""
     for dim, what in ((0, "row"), (mask.dim() - 1, "column")):
         others = tuple(d for d in range(mask.dim()) if d != dim)
         hit = mask.any(dim=others).nonzero().flatten()
         if len(hit) == 1 and mask.shape[dim] > 1:
-            last = " (the last)" if int(hit[0]) == mask.shape[dim] - 1 else ""
-            return f", all in {what} {int(hit[0])}{last}"
+            if what == "row":
+                last = Message("gradcheck.last_row") if int(hit[0]) == mask.shape[0] - 1 else ""
+                return Message("gradcheck.all_in_row", index=int(hit[0]), last=last)
+            last = Message("gradcheck.last_column") if int(hit[0]) == mask.shape[dim] - 1 else ""
+            return Message("gradcheck.all_in_column", index=int(hit[0]), last=last)
     return ""
 
 
@@ -98,15 +105,16 @@ def _label(name: str | None, index: tuple[int, ...]) -> str:
     return f"{name}[{', '.join(map(str, index))}]" if index else f"{name}"
 
 
-def _element(name: str | None, w: Worst) -> str:
+def _element(name: str | None, w: Worst) -> Message:
     if w.bracket:
-        numeric = f"between {w.bracket[0]:.4g} and {w.bracket[1]:.4g} (a kink)"
+        numeric = Message("gradcheck.kink", low=w.bracket[0], high=w.bracket[1])
     else:
         numeric = f"{w.numeric:.4g}"
-    return f"   {_label(name, w.index)}: yours {w.yours:.4g}, numeric {numeric}"
+    return Message("gradcheck.element", label=_label(name, w.index), yours=w.yours,
+                   numeric=numeric)
 
 
-def message(diagnoses: list[Diagnosis], seed: int, given: bool) -> str:
+def message(diagnoses: list[Diagnosis], seed: int, given: bool) -> Joined:
     """The whole explanation: a block per diagnosis, then how to reproduce it.
 
     The diagnosis comes first: a grade card shows only a message's first lines.
@@ -114,12 +122,13 @@ def message(diagnoses: list[Diagnosis], seed: int, given: bool) -> str:
     lines = []
     for d in diagnoses:
         tied = d.input is not None and d.kind not in NOT_TIED
-        lines.append(f"{d.input}: {d.cause}" if tied else d.cause)
+        lines.append(Message("gradcheck.input_cause", input=d.input, cause=d.cause)
+                     if tied else d.cause)
         lines += [_element(d.input, w) for w in d.worst]
         if d.worst:
-            upstream = "the grad_out given" if given else "a random grad_out"
+            upstream = Message("gradcheck.given_grad_out" if given else "gradcheck.random_grad_out")
             at = _label(d.input, d.worst[0].index)
-            lines.append(f"   (for {upstream}; tolerance {d.worst[0].tol:.2g} at {at}, "
-                         "from central differences in float64)")
-    lines.append(f"(gradient check with seed={seed}: the same call reproduces it)")
-    return "\n".join(lines)
+            lines.append(Message("gradcheck.tolerance", upstream=upstream, tol=d.worst[0].tol,
+                                 at=at))
+    lines.append(Message("gradcheck.seed", seed=seed))
+    return Joined(lines)

@@ -20,6 +20,7 @@ from types import GeneratorType
 
 from torch.overrides import TorchFunctionMode
 
+from ..isolate import runs_in_worker
 from .failure import CheckFailure
 from .guard_blame import DISPATCH_CODES, TORCH_DIR, blame, call_site
 from .guard_rules import ResolvedRules, resolve
@@ -78,6 +79,7 @@ class CallGuard(TorchFunctionMode):
             self.violations.append(violation)
 
 
+@runs_in_worker  # under --isolate: watches the code in its own process
 def check_no_forbidden_calls(fn, /, *args, rules: ForbiddenRules, **kwargs):
     """Call ``fn(*args, **kwargs)`` under :class:`CallGuard` and return its result.
 

@@ -32,6 +32,7 @@ import types
 
 import torch
 
+from ..messages import Message
 from . import guard_index as index_
 from .guard_rules import ResolvedRules
 from .guard_words import PRIVATE_REASON, Forbidden, Violation
@@ -90,7 +91,8 @@ def blame(item: Forbidden | None, func, site: types.FrameType | None,
     private = is_private_code(entry)
     if not item.universal:
         through = callee_text(user) if private else public_entry_name(torch_frames)
-        return Violation(f"{item.call} through {through}", item.reason, where)
+        return Violation(Message("guard.through", call=item.call, through=through),
+                         item.reason, where)
     if private:
         return Violation(callee_text(user), PRIVATE_REASON, where)
     return None

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..messages import Joined, Message
 from . import guard_index as index_
 from .guard_universal import universal_rules
 from .guard_words import Forbidden, ForbiddenRules, own_name, with_also
@@ -121,7 +122,7 @@ def entry_matches(entry: str, exercise: str) -> Iterator[Match]:
 def operator_matches(exercise: str) -> Iterator[Match]:
     """``a @ b`` reaches the mode as ``Tensor.matmul``, so forbidding ``@`` forbids that too."""
     index = index_.torch_index()
-    reason = f"`@` is off limits in {exercise}"
+    reason = Message("guard.matmul_off_limits", exercise=exercise)
     for obj in (torch.Tensor.__matmul__, torch.Tensor.__rmatmul__, torch.Tensor.matmul):
         yield Match(obj, Forbidden(display_name(obj, index), reason),
                     tuple(index_.codes_of(obj)))
@@ -130,15 +131,16 @@ def operator_matches(exercise: str) -> Iterator[Match]:
 def name_matches(name: str, exercise: str) -> Iterator[Match]:
     """A bare name, its in-place variant and its aliases, in every namespace torch has."""
     index = index_.torch_index()
-    reason = (f"{exercise} must compute {name} itself, from simpler tensor operations"
-              if own_name(name, exercise) else f"{name} is off limits in {exercise}")
+    reason = (Message("guard.compute_itself", exercise=exercise, name=name)
+              if own_name(name, exercise) else
+              Message("guard.off_limits", name=name, exercise=exercise))
     for looked_up in (name, *ALIASES.get(name, ())):
-        alias_note = "" if looked_up == name else f" ({name} under another name)"
+        alias_note = "" if looked_up == name else Message("guard.another_name", name=name)
         for variant in (looked_up, looked_up + "_"):
             found = list(bare_lookup(variant))
             family = [index.spell(obj) for obj in found if index.is_public(obj)]
             for obj in found:
-                call = with_also(display_name(obj, index), family) + alias_note
+                call = Joined((with_also(display_name(obj, index), family), alias_note), "")
                 yield Match(obj, Forbidden(call, reason), tuple(index_.codes_of(obj)))
 
 
@@ -174,7 +176,7 @@ def path_matches(entry: str, exercise: str) -> Iterator[Match]:
         namespace = container if pattern == "*" else getattr(container, pattern)
         yield from namespace_matches(namespace, dotted.removesuffix(".*") + ".*", exercise)
         return
-    reason = f"{dotted} is off limits in {exercise}"
+    reason = Message("guard.off_limits", name=dotted, exercise=exercise)
     for name in matching_names(container, pattern):
         obj = getattr(container, name, None)
         if callable(obj):
@@ -184,7 +186,7 @@ def path_matches(entry: str, exercise: str) -> Iterator[Match]:
 def namespace_matches(module: types.ModuleType, shown: str, exercise: str) -> Iterator[Match]:
     """Every public callable and class of ``module`` and of its public submodules."""
     index = index_.torch_index()
-    reason = f"{shown} is off limits in {exercise}"
+    reason = Message("guard.off_limits", name=shown, exercise=exercise)
     seen: set[int] = set()
     for obj in index_.namespace_members(module, NEVER_FORBIDDEN_MODULES):
         if id(obj) not in seen:
@@ -196,7 +198,7 @@ def object_match(obj, reason: str, index: index_.TorchIndex, home: str = "") -> 
     call = display_name(obj, index)
     at_home = [s for s in index.spellings.get(id(obj), []) if s.startswith(home + ".")]
     if home and at_home and not call.startswith(home + "."):
-        call += f" (the same function as {at_home[0]})"
+        call = Joined((call, Message("guard.same_function", home=at_home[0])), "")
     return Match(obj, Forbidden(call, reason), tuple(index_.codes_of(obj)))
 
 

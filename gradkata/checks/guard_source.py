@@ -29,6 +29,7 @@ import functools
 import os
 from dataclasses import dataclass
 
+from ..messages import Message
 from .guard_source_rules import (
     FRAME_ATTRIBUTES,
     IMPORT_FUNCTIONS,
@@ -47,14 +48,15 @@ class SourceFinding:
     path: str
     line: int
     what: str  # as written, e.g. "torch._C.DisableTorchFunction"
-    sentence: str  # why it is off limits
+    sentence: str  # why it is off limits (a Message)
     where: str | None = None  # the top-level function or class holding it; None: module level
 
-    def message(self, exercise_name: str = "") -> str:
-        place = f"{os.path.basename(self.path)}, line {self.line}"
+    def message(self, exercise_name: str = "") -> Message:
+        inside = ""
         if self.where and exercise_name and self.where != exercise_name:
-            place += f" (in {self.where}, which {exercise_name} uses)"
-        return f"{place}: `{self.what}` — {self.sentence}"
+            inside = Message("guard.source_inside", where=self.where, exercise=exercise_name)
+        return Message("guard.source_finding", file=os.path.basename(self.path),
+                       line=self.line, inside=inside, what=self.what, sentence=self.sentence)
 
 
 def scan_source(path) -> dict[str | None, list[SourceFinding]]:

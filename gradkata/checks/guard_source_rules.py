@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import enum
 
+from ..messages import Message
 from .guard_index import is_private_name
 
 
 class Category(enum.Enum):
-    """A kind of finding; its value is the learner-facing reason."""
+    """A kind of finding; its value is the learner-facing reason (a :class:`Message`)."""
 
-    TORCH_C = "torch's C layer is off limits: through it, code can hide its calls from the grader"
-    ESCAPE = "it switches off or rearranges torch's function modes, hiding calls from the grader"
-    PRIVATE = "torch's private functions are off limits in every exercise"
-    CTYPES = "ctypes reaches under torch, out of the grader's sight"
-    TRACE = "tracing and profiling hooks belong to the grader; an exercise must not set its own"
-    INTROSPECTION = "frame and object introspection can reach into the grader itself"
-    SYS_MODULES = "sys.modules hands out any module, torch._C included"
-    DYNAMIC_IMPORT = "an import by a computed name hides from the grader what it imports"
-    EVAL = "code built from strings cannot be checked by the grader"
-    ELSEWHERE = "work done in another thread or process runs out of the grader's sight"
+    TORCH_C = Message("guard_source.torch_c")
+    ESCAPE = Message("guard_source.escape")
+    PRIVATE = Message("guard_source.private")
+    CTYPES = Message("guard_source.ctypes")
+    TRACE = Message("guard_source.trace")
+    INTROSPECTION = Message("guard_source.introspection")
+    SYS_MODULES = Message("guard_source.sys_modules")
+    DYNAMIC_IMPORT = Message("guard_source.dynamic_import")
+    EVAL = Message("guard_source.eval")
+    ELSEWHERE = Message("guard_source.elsewhere")
 
 
 # Names whose only use is to switch torch function modes off or reorder them.

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-OPS_REASON = "torch.ops kernels are off limits in every exercise"
-PRIVATE_REASON = "torch's private functions are off limits in every exercise"
-AUTOGRAD_REASON = ("autograd and torch.func are off limits in every exercise: "
-                   "work the gradients out by hand")
-LEAVING_REASON = ("leaving torch is off limits in every exercise: stay with tensor operations "
-                  "(.item() on a single element is fine)")
+from ..messages import Message
+
+OPS_REASON = Message("guard.ops_reason")
+PRIVATE_REASON = Message("guard.private_reason")
+AUTOGRAD_REASON = Message("guard.autograd_reason")
+LEAVING_REASON = Message("guard.leaving_reason")
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ class Violation:
     where: str = ""  # "activations.py:12", the learner's line that made the call
 
     @property
-    def message(self) -> str:
-        at = f" at {self.where}" if self.where else ""
-        return f"you called {self.call}{at} — {self.reason}"
+    def message(self) -> Message:
+        at = Message("guard.at", where=self.where) if self.where else ""
+        return Message("guard.you_called", call=self.call, at=at, reason=self.reason)
 
     def __str__(self) -> str:
         return self.message
@@ -79,4 +79,4 @@ def own_name(entry: str, exercise: str) -> bool:
 def with_also(primary: str, family: list[str], most: int = 2) -> str:
     """``torch.softmax (also Tensor.softmax, ...)``: the other spellings forbidden with it."""
     others = [s for s in dict.fromkeys(family) if s not in primary][:most]
-    return f"{primary} (also {', '.join(others)})" if others else primary
+    return Message("guard.also", call=primary, others=", ".join(others)) if others else primary

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from ..isolate import runs_in_worker
+from ..messages import Joined, Message
 from . import values
 from .failure import CheckFailure
 
@@ -26,6 +28,7 @@ SPREAD_MIN_ENTRIES = 200  # below this, a sample says too little about its sprea
 UNIFORM_STD = 3**-0.5  # the standard deviation of U(-1, 1)
 
 
+@runs_in_worker  # under --isolate: watches the code in its own process
 def check_calls(fn: Callable, *args, required: Callable, what: str, advice: str, **kwargs):
     """Run ``fn(*args, **kwargs)`` and raise unless ``required`` ran during the call.
 
@@ -48,7 +51,7 @@ def check_calls(fn: Callable, *args, required: Callable, what: str, advice: str,
     finally:
         sys.setprofile(previous)
     if not seen:
-        raise CheckFailure(f"{what} never called {advice}")
+        raise CheckFailure(Message("layers.never_called", what=what, advice=advice))
     return result
 
 
@@ -57,58 +60,56 @@ def check_uniform_init(tensor, bound: float, what: str) -> None:
     as a uniform distribution is: reaching both ends, centred on 0, std ``bound / sqrt(3)``."""
     tensor = values.check_is_tensor(tensor, what)
     if tensor.dtype != torch.float32:
-        raise CheckFailure(f"{what} is {tensor.dtype}; the parameters must be torch.float32")
+        raise CheckFailure(Message("layers.not_float32", what=what, dtype=tensor.dtype))
     scaled = tensor.detach().double().cpu().flatten() / bound
     outside = scaled.abs() > 1 + 1e-6
-    interval = f"[-{bound:.4g}, {bound:.4g}], k = 1/sqrt(in_features)"
+    interval = f"[-{bound:.4g}, {bound:.4g}], k = 1/sqrt(in_features)"  # maths: no words
     if bool(outside.any()):
         example = float(tensor.detach().flatten()[outside.nonzero()[0]])
-        raise CheckFailure(f"{what}: {int(outside.sum())} of {scaled.numel()} entries lie outside "
-                           f"{interval}, e.g. {example:.4g}: draw them uniformly from [-k, k]")
+        raise CheckFailure(Message("layers.outside_bound", what=what, count=int(outside.sum()),
+                                   total=scaled.numel(), interval=interval, example=example))
     if scaled.numel() < SPREAD_MIN_ENTRIES:
         return
     low, high = float(scaled.min()), float(scaled.max())
     mean, std = float(scaled.mean()), float(scaled.std())
     if low > -0.8 or high < 0.8 or abs(mean) > 0.15 or abs(std - UNIFORM_STD) > 0.08:
-        raise CheckFailure(
-            f"{what}: {scaled.numel()} entries span only [{low:.2f}k, {high:.2f}k] with mean "
-            f"{mean:.2f}k and std {std:.2f}k; drawn uniformly from {interval} they would "
-            f"reach both ends, with mean ~0 and std ~{UNIFORM_STD:.2f}k")
+        raise CheckFailure(Message(
+            "layers.not_spread", what=what, total=scaled.numel(), low=low, high=high,
+            mean=mean, std=std, interval=interval, uniform_std=UNIFORM_STD))
 
 
 def check_same_objects(returned, expected: Sequence, names: Sequence[str], what: str) -> None:
     """``returned`` is a list (or tuple) holding exactly ``expected``, by identity."""
     if not isinstance(returned, (list, tuple)):
-        raise CheckFailure(f"{what} returned {type(returned).__name__}, expected a list "
-                           f"[{', '.join(names)}]")
+        raise CheckFailure(Message("layers.not_a_list", what=what, type=type(returned).__name__,
+                                   names=Joined(names, ", ")))
     if len(returned) != len(expected):
-        raise CheckFailure(f"{what} returned {len(returned)} item(s), expected {len(expected)}: "
-                           f"[{', '.join(names)}]")
+        raise CheckFailure(Message("layers.item_count", what=what, count=len(returned),
+                                   expected=len(expected), names=Joined(names, ", ")))
     for position, (got, want, name) in enumerate(zip(returned, expected, names, strict=True)):
         if got is not want:
             which = next((n for w, n in zip(expected, names, strict=True) if got is w), None)
-            found = f"{which}" if which else "another tensor (a copy?)"
-            raise CheckFailure(f"{what}[{position}] is {found}, expected {name} itself: the "
-                               f"list must hold the module's own tensors, in this order, so that "
-                               f"an optimiser updating them in place updates the module")
+            found = f"{which}" if which else Message("layers.another_tensor")
+            raise CheckFailure(Message("layers.not_the_same_object", what=what,
+                                       position=position, found=found, name=name))
 
 
 def assert_gradients_close(returned, expected: Sequence, names: Sequence[str], *, what: str,
                            reference: str, scale_by: tuple = ()) -> None:
     """Each of ``returned`` matches ``expected``, shapes exactly; None where expected is None."""
     if not isinstance(returned, (list, tuple)) or len(returned) != len(expected):
-        kind = f"{len(returned)} values" if isinstance(returned, (list, tuple)) \
-            else type(returned).__name__
-        raise CheckFailure(f"{what} returned {kind}, expected {len(expected)}: "
-                           f"({', '.join(names)})")
+        kind = (Message("layers.values", count=len(returned)) if isinstance(returned, (list, tuple))
+                else type(returned).__name__)
+        raise CheckFailure(Message("layers.gradient_count", what=what, kind=kind,
+                                   expected=len(expected), names=Joined(names, ", ")))
     for got, want, name in zip(returned, expected, names, strict=True):
         if want is None:
             if got is not None:
-                raise CheckFailure(f"{what} returned a {type(got).__name__} for {name}, "
-                                   f"expected None (there is no bias)")
+                raise CheckFailure(Message("layers.expected_none", what=what,
+                                           type=type(got).__name__, name=name))
             continue
-        values.assert_close(got, want, what=f"{name} from {what}", reference=reference,
-                            scale_by=scale_by)
+        values.assert_close(got, want, what=Message("layers.name_from", name=name, what=what),
+                            reference=reference, scale_by=scale_by)
 
 
 def tensor_leaves(result) -> list[torch.Tensor]:
@@ -127,8 +128,7 @@ def check_not_accumulated(grads, first: Sequence, second: Sequence, what: str) -
     if isinstance(grads, (list, tuple)) and len(grads) == len(second) and all(
             close(g, a + b) and not close(g, b) for g, a, b in zip(grads, first, second,
                                                                     strict=True)):
-        raise CheckFailure(f"{what} holds the sum of both passes' gradients: backward must "
-                           f"replace them (=), not add to them (+=)")
+        raise CheckFailure(Message("layers.accumulated", what=what))
 
 
 class Recorder:
@@ -158,8 +158,9 @@ class Recorder:
 
 def _check_order(log: list, expected: list, what: str, advice: str) -> None:
     if log != expected:
-        raise CheckFailure(f"{what} ran the modules in the order {log or 'none'}; expected "
-                           f"{expected}: {advice}")
+        raise CheckFailure(Message("layers.module_order", what=what,
+                                   order=log or Message("layers.none"), expected=expected,
+                                   advice=advice))
 
 
 def check_container(container: Callable, count: int, x: torch.Tensor, grad_out: torch.Tensor,
@@ -172,17 +173,20 @@ def check_container(container: Callable, count: int, x: torch.Tensor, grad_out: 
     network = container(*modules)
     product = torch.tensor([m.factor for m in modules], dtype=torch.float64).prod()
     output = network.forward(x)
-    _check_order(log, list(range(count)), f"{what}: forward(x)", "first to last")
-    values.assert_close(output, x.double() * product, what=f"{what}: forward(x)",
-                        reference="each module's forward in turn")
+    forward = Message("common.step", what=what, step="forward(x)")
+    _check_order(log, list(range(count)), forward, Message("layers.first_to_last"))
+    values.assert_close(output, x.double() * product, what=forward,
+                        reference=Message("layers.each_forward"))
     log.clear()
     grad_x = network.backward(grad_out)
-    _check_order(log, list(range(count))[::-1], f"{what}: backward(grad_out)",
-                 "last to first, as the chain rule runs from the output back to the input")
-    values.assert_close(grad_x, grad_out.double() * product, what=f"{what}: backward(grad_out)",
-                        reference="each module's backward in turn, last module first")
+    backward = Message("common.step", what=what, step="backward(grad_out)")
+    _check_order(log, list(range(count))[::-1], backward, Message("layers.last_to_first"))
+    values.assert_close(grad_x, grad_out.double() * product, what=backward,
+                        reference=Message("layers.each_backward"))
     check_same_objects(network.parameters(), [m.parameter for m in modules],
-                       [f"module {i}'s parameter" for i in range(count)], f"{what}: parameters()")
+                       [Message("layers.module_parameter", index=i) for i in range(count)],
+                       Message("common.step", what=what, step="parameters()"))
     assert_gradients_close(network.grads(), [m.grad.double() for m in modules],
-                           [f"module {i}'s gradient" for i in range(count)],
-                           what=f"{what}: grads()", reference="the modules' grads(), in order")
+                           [Message("layers.module_gradient", index=i) for i in range(count)],
+                           what=Message("common.step", what=what, step="grads()"),
+                           reference=Message("layers.modules_grads"))

@@ -6,6 +6,7 @@ import inspect
 
 import torch
 
+from ..messages import Message
 from .failure import CheckFailure
 
 
@@ -33,16 +34,10 @@ def check_unchanged(named: dict[str, torch.Tensor], call, *, what: str):
         saved, version = before[name]
         changed = ~_same(tensor.detach(), saved)
         if bool(changed.any()):
-            raise CheckFailure(
-                f"{what} modified its input {name} in place ({int(changed.sum())} of "
-                f"{changed.numel()} elements changed): compute into a new tensor, e.g. "
-                f"x.clamp(...) rather than x.clamp_(...), y = x.clone() before y[...] = ..."
-            )
+            raise CheckFailure(Message("purity.modified", what=what, name=name,
+                                       count=int(changed.sum()), total=changed.numel()))
         if tensor._version != version:
-            raise CheckFailure(
-                f"{what} wrote into its input {name} in place (its values were put back, but "
-                f"callers may share that memory): leave inputs untouched"
-            )
+            raise CheckFailure(Message("purity.wrote_back", what=what, name=name))
     return result
 
 

@@ -27,6 +27,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
 
+from ..isolate import runs_in_worker
+from ..messages import Message
 from .devices import tensor_factories
 from .failure import CheckFailure
 from .values import check_is_tensor, check_shape, tolerance
@@ -51,40 +53,35 @@ def check_normal(
     try:
         _check_normal(sample, mean, std, what)
     except CheckFailure as failure:
-        raise CheckFailure(f"{failure}. {hint}" if hint else str(failure)) from None
+        raise CheckFailure(Message("training.with_hint", failure=failure.message, hint=hint)
+                           if hint else failure.message) from None
 
 
 def _check_normal(sample: torch.Tensor, mean: float, std: float, what: str) -> None:
     values = check_is_tensor(sample, what).detach().to("cpu", torch.float64).flatten()
     n = values.numel()
     if not bool(values.isfinite().all()):
-        raise CheckFailure(f"{what} contains inf or nan")
+        raise CheckFailure(Message("training.not_finite", what=what))
     got_mean, got_std = float(values.mean()), float(values.std(correction=0))
     slack = 1e-6 * (abs(mean) + std)  # float32 rounding of the values themselves
     mean_tol = SIGMAS * std / math.sqrt(n) + slack
     if abs(got_mean - mean) > mean_tol:
-        raise CheckFailure(
-            f"{what} should be N({mean:g}, {std:g}²) draws, but its mean is "
-            f"{got_mean:.4g} (expected {mean:g} ± {mean_tol:.2g})"
-        )
+        raise CheckFailure(Message(
+            "training.normal_mean", what=what, mean=mean, std=std, got_mean=got_mean,
+            mean_tol=mean_tol))
     std_tol = SIGMAS * std / math.sqrt(2 * n) + slack
     if got_std < 0.01 * std:
-        raise CheckFailure(
-            f"{what} should be N({mean:g}, {std:g}²) draws, but it has almost no "
-            f"spread: standard deviation {got_std:.3g}"
-        )
+        raise CheckFailure(Message(
+            "training.normal_no_spread", what=what, mean=mean, std=std, got_std=got_std))
     if abs(got_std - std) > std_tol:
-        raise CheckFailure(
-            f"{what} should be N({mean:g}, {std:g}²) draws, but its standard "
-            f"deviation is {got_std:.4g} (expected {std:g} ± {std_tol:.2g})"
-        )
+        raise CheckFailure(Message(
+            "training.normal_std", what=what, mean=mean, std=std, got_std=got_std,
+            std_tol=std_tol))
     within = float(((values - mean).abs() < std).double().mean())
     share_tol = SIGMAS * math.sqrt(WITHIN_ONE_STD * (1 - WITHIN_ONE_STD) / n)
     if std > 0 and abs(within - WITHIN_ONE_STD) > share_tol:
-        raise CheckFailure(
-            f"{what} should be normally distributed: {100 * WITHIN_ONE_STD:.1f}% of normal draws "
-            f"lie within one std of the mean, yours {100 * within:.1f}%"
-        )
+        raise CheckFailure(Message(
+            "training.normal_shape", what=what, share=100 * WITHIN_ONE_STD, yours=100 * within))
 
 
 # -- randomness comes from the generator ---------------------------------------------
@@ -112,23 +109,16 @@ def check_draws_from_generator(
         a.shape == b.shape and torch.equal(a, b) for a, b in zip(first, second, strict=True)
     )
     if not same:
-        raise CheckFailure(
-            f"{what} gave different results for two generators in the same state: it draws "
-            f"from the global RNG. Pass generator=generator to every torch.randn / torch.rand / "
-            f"torch.randperm call"
-        )
+        raise CheckFailure(Message("training.global_rng", what=what))
     if torch.equal(states[0], torch.Generator().manual_seed(seed).get_state()):
-        raise CheckFailure(
-            f"{what} never drew from its generator: pass generator=generator "
-            f"to the functions that draw random numbers"
-        )
+        raise CheckFailure(Message("training.generator_unused", what=what))
 
 
 def _tensors(result, what: str) -> list[torch.Tensor]:
     leaves = tree_flatten(list(result) if _is_iterator(result) else result)[0]
     tensors = [leaf for leaf in leaves if isinstance(leaf, torch.Tensor)]
     if not tensors:
-        raise CheckFailure(f"{what} returned {type(result).__name__}, no tensors")
+        raise CheckFailure(Message("training.no_tensors", what=what, type=type(result).__name__))
     return tensors
 
 
@@ -152,7 +142,7 @@ def check_trajectory(
         check_shape(
             result,
             expected.shape,
-            what + f" (every iterate {names}_t stacked along a new first axis)",
+            Message("training.stacked_iterates", what=what, names=names),
         )
     rtol, atol = tolerance(result.dtype)
     yours = result.detach().to("cpu", torch.float64)
@@ -162,16 +152,16 @@ def check_trajectory(
         if bool(close.all()):
             continue
         index = tuple(int(i) for i in (~close).nonzero()[0]) if mine.dim() else ()
-        at = f" at index {index}" if index else ""
+        at = Message("training.at_index", index=index) if index else ""
         start = (
-            f" ({names}_0 is the starting point itself)"
+            Message("training.starting_point", names=names)
             if t == 0
-            else f" ({names}_{t - 1} still agreed)"
+            else Message("training.still_agreed", names=names, previous=t - 1)
         )
-        raise CheckFailure(
-            f"{what}: {names}_{t} departs from the rule {rule}{start}{at}: "
-            f"yours {float(mine[index]):.6g}, expected {float(wanted[index]):.6g}"
-        )
+        raise CheckFailure(Message(
+            "training.departs", what=what, names=names, t=t, rule=rule, start=start, at=at,
+            yours=float(mine[index]), expected=float(wanted[index]),
+        ))
 
 
 # -- a whole run against its rule, replayed ------------------------------------------------
@@ -198,21 +188,21 @@ def check_follows_rule(
     mistakes: ``(hint, outcome)`` pairs, ``outcome()`` replaying a known wrong
         rule; when the result matches one, the message gives its hint.
     """
-    mine = {name: _as_tensor(value, f"{what}: {name}") for name, value in result.items()}
+    mine = {name: _as_tensor(value, Message("common.step", what=what, step=name))
+            for name, value in result.items()}
     for name, wanted in expected.items():
-        check_shape(mine[name], wanted.shape, f"{what}: {name}")
+        check_shape(mine[name], wanted.shape, Message("common.step", what=what, step=name))
     if _agree(mine, expected, precision):
         return
     for hint, outcome in mistakes:
         if _agree(mine, outcome(), precision):
-            raise CheckFailure(f"{what} does not follow {rule}: {hint}")
+            raise CheckFailure(Message("training.known_mistake", what=what, rule=rule, hint=hint))
     name, index = _first_difference(mine, expected, precision)
     at = f"{name}[{', '.join(map(str, index))}]" if index else name
     got, want = float(mine[name][index]), float(expected[name][index])
-    how = f" (replayed {replay})" if replay else ""
-    raise CheckFailure(
-        f"{what} does not follow {rule}{how}: {at} is {got:.6g}, expected {want:.6g}"
-    )
+    how = Message("training.replayed", replay=replay) if replay else ""
+    raise CheckFailure(Message("training.does_not_follow", what=what, rule=rule, how=how, at=at,
+                               got=got, want=want))
 
 
 def _as_tensor(value, what: str) -> torch.Tensor:
@@ -250,12 +240,11 @@ def _first_difference(mine, expected, precision) -> tuple[str, tuple[int, ...]]:
 
 def check_python_float(value, what: str) -> None:
     if isinstance(value, torch.Tensor):
-        raise CheckFailure(
-            f"{what} is a {tuple(value.shape)} torch.Tensor, not a Python float: "
-            f"convert a one-element tensor with .item() or float(...)"
-        )
+        raise CheckFailure(Message("training.tensor_not_float", what=what,
+                                   shape=tuple(value.shape)))
     if not isinstance(value, float):
-        raise CheckFailure(f"{what} is {type(value).__name__} {value!r}, not a Python float")
+        raise CheckFailure(Message("training.not_float", what=what, type=type(value).__name__,
+                                   value=value))
 
 
 # -- purity and device for arguments the generic checks do not reach ---------------------
@@ -282,6 +271,7 @@ class _FloatFactoryWatch(TorchFunctionMode):
         return result
 
 
+@runs_in_worker  # under --isolate: watches the code in its own process
 def check_float_tensors_follow_device(fn, *args, what: str, **kwargs):
     """Call ``fn`` on CPU inputs; fail if it made a floating tensor (not a 0-dim constant)
     with a factory and no ``device=``: on a GPU it would sit on the CPU beside CUDA inputs.
@@ -293,11 +283,8 @@ def check_float_tensors_follow_device(fn, *args, what: str, **kwargs):
     with watch:
         result = fn(*args, **kwargs)
     if watch.culprits:
-        raise CheckFailure(
-            f"{what} called {watch.culprits[0]}(...) without device=: on a GPU that tensor "
-            f"would be on the CPU while the inputs are on cuda. Use X.new_zeros(...), "
-            f"torch.zeros_like(...) or pass dtype=X.dtype, device=X.device"
-        )
+        raise CheckFailure(Message("training.factory_without_device", what=what,
+                                   factory=watch.culprits[0]))
     return result
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from ..messages import Joined, Message
 from .failure import CheckFailure
 
 # |yours - expected| <= atol * max(1, max|expected|) + rtol * |expected|.
@@ -30,15 +31,14 @@ def tolerance(*dtypes: torch.dtype) -> tuple[float, float]:
 
 def check_is_tensor(result, what: str) -> torch.Tensor:
     if not isinstance(result, torch.Tensor):
-        raise CheckFailure(f"{what} returned {type(result).__name__}, not a torch.Tensor")
+        raise CheckFailure(Message("values.not_tensor", what=what, type=type(result).__name__))
     return result
 
 
 def check_shape(result: torch.Tensor, expected_shape, what: str) -> None:
     if tuple(result.shape) != tuple(expected_shape):
-        raise CheckFailure(
-            f"{what} returned shape {tuple(result.shape)}, expected {tuple(expected_shape)}"
-        )
+        raise CheckFailure(Message("values.wrong_shape", what=what, shape=tuple(result.shape),
+                                   expected=tuple(expected_shape)))
 
 
 def assert_close(
@@ -78,7 +78,7 @@ def _magnitude(tensor: torch.Tensor) -> float:
     return float(finite.abs().max()) if finite.numel() else 0.0
 
 
-def _mismatch_message(yours, wanted, close, what, reference, inputs, tol) -> str:
+def _mismatch_message(yours, wanted, close, what, reference, inputs, tol) -> Joined:
     bad = ~close
     error = (yours - wanted).abs().nan_to_num(nan=float("inf"))
     error[~bad] = -1.0
@@ -88,23 +88,19 @@ def _mismatch_message(yours, wanted, close, what, reference, inputs, tol) -> str
         else ()
     )
     count, total = int(bad.sum()), bad.numel()
-    at = f"index {worst}" if worst else "the only element"
-    lines = [
-        f"{what} differs from {reference} at {count} of {total} element(s); worst at {at}: "
-        f"yours {_num(yours[worst])}, expected {_num(wanted[worst])}"
-    ]
+    at = Message("values.at_index", index=worst) if worst else Message("values.only_element")
+    lines = [Message("values.differs", what=what, reference=reference, count=count, total=total,
+                     at=at, yours=_num(yours[worst]), expected=_num(wanted[worst]))]
     if not bool(yours.isfinite().all()) and bool(wanted.isfinite().all()):
-        lines.append("yours contains inf or nan where the reference is finite")
+        lines.append(Message("values.not_finite_where_reference_is"))
     shown = {name: t for name, t in (inputs or {}).items() if tuple(t.shape) == tuple(yours.shape)}
     if shown:
-        lines.append(
-            "inputs there: "
-            + ", ".join(
-                f"{name} = {_num(t.detach().double().cpu()[worst])}" for name, t in shown.items()
-            )
+        values = ", ".join(
+            f"{name} = {_num(t.detach().double().cpu()[worst])}" for name, t in shown.items()
         )
-    lines.append(f"(tolerance rtol={tol[0]:g}, atol={tol[1]:g})")
-    return "\n".join(lines)
+        lines.append(Message("values.inputs_there", values=values))
+    lines.append(Message("values.tolerance", rtol=tol[0], atol=tol[1]))
+    return Joined(lines)
 
 
 def _num(value: torch.Tensor) -> str:
@@ -115,10 +111,8 @@ def check_dtype(result, expected: torch.dtype, what: str) -> None:
     """The result keeps the input's dtype (SPEC §1)."""
     result = check_is_tensor(result, what)
     if result.dtype != expected:
-        raise CheckFailure(
-            f"{what} returned {result.dtype} for a {expected} input: create new tensors "
-            f"with the input's dtype (torch.zeros_like(x), x.new_zeros(...), dtype=x.dtype)"
-        )
+        raise CheckFailure(Message("values.wrong_dtype", what=what, dtype=result.dtype,
+                                   expected=expected))
 
 
 def check_finite(result, what: str, inputs: dict[str, torch.Tensor]) -> None:
@@ -133,9 +127,7 @@ def check_finite(result, what: str, inputs: dict[str, torch.Tensor]) -> None:
         for name, t in inputs.items()
         if tuple(t.shape) == tuple(result.shape)
     )
-    raise CheckFailure(
-        f"{what} returned {_num(result.detach().double().cpu()[where])} at index {where}"
-        f"{' where ' + shown if shown else ''}: not finite. In float32 exp() overflows to inf "
-        f"above ~88.7 and underflows to 0 below ~-103 (and log(0) = -inf): rearrange the "
-        f"formula so neither happens, e.g. subtract the max before exp"
-    )
+    raise CheckFailure(Message(
+        "values.not_finite", what=what, value=_num(result.detach().double().cpu()[where]),
+        index=where, inputs=Message("values.where_inputs", values=shown) if shown else "",
+    ))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..catalog import Catalog
 from ..grading import ExerciseGrade, Grade
+from ..messages import render as in_language
 from .labels import labels_for
 
 STATE_COLOURS = {
@@ -54,7 +55,7 @@ def render(grade: Grade, catalog: Catalog, context: CardContext) -> list[CardLin
     for topic in catalog.topics:
         graded = [g for g in grade.exercises if g.exercise.topic == topic.name]
         if graded:
-            lines += _topic_block(topic, graded, words, context.bars)
+            lines += _topic_block(topic, graded, words, context.bars, context.lang)
     lines.append(
         CardLine(
             f"{words['total']} {_points(grade.score)} / {_points(grade.max_score)} · "
@@ -69,7 +70,8 @@ def render(grade: Grade, catalog: Catalog, context: CardContext) -> list[CardLin
     return lines
 
 
-def _topic_block(topic, graded: list[ExerciseGrade], words, bars: bool = False) -> list[CardLine]:
+def _topic_block(topic, graded: list[ExerciseGrade], words, bars: bool = False,
+                 lang: str = "en") -> list[CardLine]:
     score = sum(g.score for g in graded)
     most = sum(g.exercise.points for g in graded)
     bar = f"{progress_bar(sum(g.state == 'passed' for g in graded), len(graded))}  " if bars else ""
@@ -82,13 +84,13 @@ def _topic_block(topic, graded: list[ExerciseGrade], words, bars: bool = False) 
     shared = {g.output for g in graded if g.state in ("error", "missing")}
     module_problem = len(graded) > 1 and all(g.state in ("error", "missing") for g in graded)
     if module_problem and len(shared) == 1:
-        lines.append(CardLine(f"    {shared.pop()}", "red"))
+        lines.append(CardLine(f"    {in_language(shared.pop(), lang)}", "red"))
     for g in graded:
         lines.append(CardLine(_exercise_line(g, words), STATE_COLOURS[g.state]))
         if g.state == "failed":
-            lines += _explanation(g)
+            lines += _explanation(g, lang)
         elif g.state in ("error", "missing") and not module_problem:
-            lines.append(CardLine(f"         {g.output}", "red"))
+            lines.append(CardLine(f"         {in_language(g.output, lang)}", "red"))
     return lines
 
 
@@ -101,8 +103,10 @@ def _exercise_line(g: ExerciseGrade, words) -> str:
     )
 
 
-def _explanation(g: ExerciseGrade) -> list[CardLine]:
-    text = [line for line in g.output.splitlines() if line.strip()][:EXPLANATION_LINES]
+def _explanation(g: ExerciseGrade, lang: str = "en") -> list[CardLine]:
+    """The first lines of the failed check's explanation, in the card's language."""
+    output = in_language(g.output, lang)
+    text = [line for line in output.splitlines() if line.strip()][:EXPLANATION_LINES]
     first = f"         {g.failed_family}: {text[0] if text else ''}"
     rest = [CardLine(" " * (11 + len(g.failed_family or "")) + line) for line in text[1:]]
     return [CardLine(first), *rest]

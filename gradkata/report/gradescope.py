@@ -7,12 +7,16 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..grading import Grade
+from ..grading import ExerciseGrade, Grade
+from ..messages import render
 
 
 def results(grade: Grade, *, version: str, impl_label: str, seed: int,
-            execution_time: float) -> dict:
-    """The JSON document as a dict: one entry per graded exercise, catalogue order."""
+            execution_time: float, lang: str = "en") -> dict:
+    """The JSON document as a dict: one entry per graded exercise, catalogue order.
+
+    lang: the language of each test's ``output`` (``--lang``; English when not given).
+    """
     return {
         "score": round(grade.score, 4),
         "execution_time": round(execution_time, 2),
@@ -25,13 +29,22 @@ def results(grade: Grade, *, version: str, impl_label: str, seed: int,
                 "score": round(g.score, 4),
                 "max_score": g.exercise.points,
                 "status": "passed" if g.state == "passed" else "failed",
-                "output": g.output,
+                "output": render(g.output, lang),
                 "tags": [g.exercise.topic],
-                "extra_data": {"state": g.state, "checks": dict(g.checks)},
+                "extra_data": _test_extra(g, lang),
             }
             for g in grade.exercises
         ],
     }
+
+
+def _test_extra(g: ExerciseGrade, lang: str) -> dict:
+    """State and checks; ``gradcheck``: a failed gradient check's per-element values."""
+    extra = {"state": g.state, "checks": dict(g.checks)}
+    if g.evidence is not None:
+        explanation = render(g.evidence.get("explanation", ""), lang)
+        extra["gradcheck"] = {**g.evidence, "explanation": explanation}
+    return extra
 
 
 def write(document: dict, path: Path) -> None:

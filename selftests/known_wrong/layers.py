@@ -84,7 +84,7 @@ def linear_backward_not_summing_grad_bias_over_the_batch(grad_out, x, weight, bi
     return grad_out @ weight, grad_out.T @ x, None if bias is None else grad_out.clone()
 
 
-@wrong("layers.linear_backward", caught_by="grad", says="linear_backward")
+@wrong("layers.linear_backward", caught_by="grad", says="elements wrong")
 def linear_backward_with_weight_transposed_in_grad_x(grad_out, x, weight, bias=None):
     return grad_out @ weight.T, grad_out.T @ x, None if bias is None else grad_out.sum(dim=0)
 

@@ -1,0 +1,3 @@
+# Appended to the reference optim.py: never finishes being imported.
+while True:
+    pass
