@@ -148,11 +148,11 @@ class Linear:
 
     def __init__(self, in_features, out_features, bias=True, generator=None):
         """Create weight and bias as above; grads() is zeros until the first backward."""
-        raise NotImplementedError("exercise 6.3: write layers.Linear")
+        raise NotImplementedError("exercise 6.3: write layers.Linear.__init__")
 
     def forward(self, x):
         """x (N, in_features) -> (N, out_features); keep x for backward."""
-        raise NotImplementedError("exercise 6.3: write layers.Linear")
+        raise NotImplementedError("exercise 6.3: write layers.Linear.forward")
 
     def backward(self, grad_out):
         """grad_out (N, out_features) -> dL/dx (N, in_features).
@@ -161,18 +161,18 @@ class Linear:
         of any earlier backward: each backward describes one forward, it does
         not add to the last one. Uses the x of the latest forward.
         """
-        raise NotImplementedError("exercise 6.3: write layers.Linear")
+        raise NotImplementedError("exercise 6.3: write layers.Linear.backward")
 
     def parameters(self):
         """[weight, bias], or [weight] without bias: the module's own tensors, not copies."""
-        raise NotImplementedError("exercise 6.3: write layers.Linear")
+        raise NotImplementedError("exercise 6.3: write layers.Linear.parameters")
 
     def grads(self):
         """[grad_weight, grad_bias] (or [grad_weight]), matching parameters().
 
         Before the first backward: zeros of the parameters' shapes and dtype.
         """
-        raise NotImplementedError("exercise 6.3: write layers.Linear")
+        raise NotImplementedError("exercise 6.3: write layers.Linear.grads")
 
 
 class Sigmoid:
@@ -187,21 +187,21 @@ class Sigmoid:
     """
 
     def __init__(self):
-        raise NotImplementedError("exercise 6.4: write layers.Sigmoid")
+        raise NotImplementedError("exercise 6.4: write layers.Sigmoid.__init__")
 
     def forward(self, x):
         """Any shape -> same shape; keep what backward needs."""
-        raise NotImplementedError("exercise 6.4: write layers.Sigmoid")
+        raise NotImplementedError("exercise 6.4: write layers.Sigmoid.forward")
 
     def backward(self, grad_out):
         """grad_out of the output's shape -> dL/dx."""
-        raise NotImplementedError("exercise 6.4: write layers.Sigmoid")
+        raise NotImplementedError("exercise 6.4: write layers.Sigmoid.backward")
 
     def parameters(self):
-        raise NotImplementedError("exercise 6.4: write layers.Sigmoid")
+        raise NotImplementedError("exercise 6.4: write layers.Sigmoid.parameters")
 
     def grads(self):
-        raise NotImplementedError("exercise 6.4: write layers.Sigmoid")
+        raise NotImplementedError("exercise 6.4: write layers.Sigmoid.grads")
 
 
 class Tanh:
@@ -213,19 +213,19 @@ class Tanh:
     """
 
     def __init__(self):
-        raise NotImplementedError("exercise 6.5: write layers.Tanh")
+        raise NotImplementedError("exercise 6.5: write layers.Tanh.__init__")
 
     def forward(self, x):
-        raise NotImplementedError("exercise 6.5: write layers.Tanh")
+        raise NotImplementedError("exercise 6.5: write layers.Tanh.forward")
 
     def backward(self, grad_out):
-        raise NotImplementedError("exercise 6.5: write layers.Tanh")
+        raise NotImplementedError("exercise 6.5: write layers.Tanh.backward")
 
     def parameters(self):
-        raise NotImplementedError("exercise 6.5: write layers.Tanh")
+        raise NotImplementedError("exercise 6.5: write layers.Tanh.parameters")
 
     def grads(self):
-        raise NotImplementedError("exercise 6.5: write layers.Tanh")
+        raise NotImplementedError("exercise 6.5: write layers.Tanh.grads")
 
 
 class ReLU:
@@ -241,19 +241,19 @@ class ReLU:
     """
 
     def __init__(self):
-        raise NotImplementedError("exercise 6.6: write layers.ReLU")
+        raise NotImplementedError("exercise 6.6: write layers.ReLU.__init__")
 
     def forward(self, x):
-        raise NotImplementedError("exercise 6.6: write layers.ReLU")
+        raise NotImplementedError("exercise 6.6: write layers.ReLU.forward")
 
     def backward(self, grad_out):
-        raise NotImplementedError("exercise 6.6: write layers.ReLU")
+        raise NotImplementedError("exercise 6.6: write layers.ReLU.backward")
 
     def parameters(self):
-        raise NotImplementedError("exercise 6.6: write layers.ReLU")
+        raise NotImplementedError("exercise 6.6: write layers.ReLU.parameters")
 
     def grads(self):
-        raise NotImplementedError("exercise 6.6: write layers.ReLU")
+        raise NotImplementedError("exercise 6.6: write layers.ReLU.grads")
 
 
 class Sequential:
@@ -268,21 +268,21 @@ class Sequential:
     """
 
     def __init__(self, *modules):
-        raise NotImplementedError("exercise 6.7: write layers.Sequential")
+        raise NotImplementedError("exercise 6.7: write layers.Sequential.__init__")
 
     def forward(self, x):
         """Feed x through the modules in order; return the last output."""
-        raise NotImplementedError("exercise 6.7: write layers.Sequential")
+        raise NotImplementedError("exercise 6.7: write layers.Sequential.forward")
 
     def backward(self, grad_out):
         """Run the modules' backward in reverse order, each receiving the gradient
         the next one returned; return dL/dx for the Sequential's input."""
-        raise NotImplementedError("exercise 6.7: write layers.Sequential")
+        raise NotImplementedError("exercise 6.7: write layers.Sequential.backward")
 
     def parameters(self):
         """Every module's parameters(), concatenated in module order."""
-        raise NotImplementedError("exercise 6.7: write layers.Sequential")
+        raise NotImplementedError("exercise 6.7: write layers.Sequential.parameters")
 
     def grads(self):
         """Every module's grads(), concatenated in the same order as parameters()."""
-        raise NotImplementedError("exercise 6.7: write layers.Sequential")
+        raise NotImplementedError("exercise 6.7: write layers.Sequential.grads")
