@@ -115,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # Commands with a module of their own (course staff's tools): each module has
 # add_parser(commands, shared_parents) and run(catalog, args) -> exit status.
-COMMAND_MODULES: tuple[str, ...] = ("batch", "autograde", "release")
+COMMAND_MODULES: tuple[str, ...] = ("batch", "autograde", "release", "report")
 
 
 def _command_module(name: str):
