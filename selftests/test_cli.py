@@ -14,6 +14,7 @@ import re
 import pytest
 
 from gradkata import cli, status
+from gradkata.commands import kata as kata_command
 from gradkata.loader import definition_lines
 
 from .course_copy import PROFILE, replace_definition, scratch_course
@@ -124,7 +125,7 @@ def test_kata_grades_a_fresh_stub_and_leaves_the_learners_file_byte_identical(
     before = module.read_bytes()
     kata_file = course / ".gradkata" / "kata" / "tensors.outer" / "tensors.py"
 
-    class SaveDuringTheKata(cli._Countdown):
+    class SaveDuringTheKata(kata_command._Countdown):
         """At the first tick, the learner saves a solution: the kata grades it live."""
 
         def __call__(self, remaining, latest):
@@ -136,7 +137,7 @@ def test_kata_grades_a_fresh_stub_and_leaves_the_learners_file_byte_identical(
                 temporary.replace(kata_file)  # the editor's atomic save
             super().__call__(remaining, latest)
 
-    monkeypatch.setattr(cli, "_Countdown", SaveDuringTheKata)
+    monkeypatch.setattr(kata_command, "_Countdown", SaveDuringTheKata)
     code, out = run(capsys, "kata", "1.2", "--minutes", "0.02")
     assert module.read_bytes() == before, "the kata touched the learner's own file"
     assert "edit .gradkata/kata/tensors.outer/tensors.py" in out

@@ -36,8 +36,8 @@ def run(catalog, args) -> int:
     from ..batch.grade_one import grade_submission
     from ..batch.submissions import Submission
     from ..batch.words import say
-    from ..cli import UsageProblem
     from ..report import gradescope
+    from .common import UsageProblem
 
     settings, selected, assignment = grading_setup(catalog, args, "autograde")
     if not args.submission.exists():

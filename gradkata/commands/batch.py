@@ -84,7 +84,7 @@ def grading_setup(catalog, args, command: str):
     """``(settings, selected exercises, assignment)`` from the command line, or UsageProblem."""
     from ..assignment import AssignmentError, load_assignment
     from ..batch.grade_one import GradingSettings, NotPosix, require_posix
-    from ..cli import UsageProblem, _select
+    from .common import UsageProblem, select_exercises
 
     lang = args.output_lang or "en"
     try:
@@ -94,7 +94,7 @@ def grading_setup(catalog, args, command: str):
         raise UsageProblem(f"gradkata {command}: {error}" if isinstance(error, AssignmentError)
                            else str(error)) from None
     values = tuple(args.exercise) or (assignment.exercises if assignment else ())
-    selected = _select(catalog, list(values), lang) if values else catalog.exercises
+    selected = select_exercises(catalog, list(values), lang) if values else catalog.exercises
     limits = {"call-timeout": args.call_timeout, "memory-limit": args.memory_limit}
     if not args.isolate and any(value is not None for value in limits.values()):
         raise UsageProblem(f"gradkata {command}: --call-timeout and --memory-limit "
@@ -111,7 +111,7 @@ def run(catalog, args) -> int:
     from ..batch.schedule import Batch, run_batch
     from ..batch.submissions import discover
     from ..batch.words import say
-    from ..cli import UsageProblem
+    from .common import UsageProblem
 
     settings, selected, assignment = grading_setup(catalog, args, "batch")
     lang = settings.lang
