@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib
 import itertools
+import os
 import sys
 import traceback
 import types
@@ -104,8 +105,13 @@ def _import_topic(package: str, directory: Path, topic: str) -> TopicLoad:
     return TopicLoad(topic, path, "ok", module=module)
 
 
-def _import_problem(path: Path, error: BaseException) -> str:
-    if isinstance(error, SyntaxError):
+def _import_problem(path: Path, error: BaseException) -> Message:
+    """Why ``path`` could not be imported, blaming the module of the same directory that
+    failed where it was another one (``layers.py`` importing a broken ``activations.py``)."""
+    chain = _broken_imports(path, error)
+    if chain:
+        return _dependency_problem(path, chain, error)
+    if isinstance(error, SyntaxError) and _syntax_error_file(error) in (_absolute(path), None):
         return Message("loader.syntax_error", file=path.name, line=error.lineno,
                        error=error.msg)
     line = _innermost_line_in(path, error)
@@ -114,10 +120,70 @@ def _import_problem(path: Path, error: BaseException) -> str:
                    error=str(error), where=where)
 
 
+def _dependency_problem(path: Path, chain: list[Path], error: BaseException) -> Message:
+    """``chain``: the modules being imported when ``error`` came, ending with its culprit."""
+    dependency = chain[-1]
+    names = {"file": path.name, "dependency": dependency.name, "via": ""}
+    if len(chain) > 1:
+        names["via"] = Message("loader.through", files=", ".join(p.name for p in chain[:-1]))
+    if not dependency.is_file():
+        return Message("loader.imports_missing", **names)
+    if isinstance(error, SyntaxError) and _syntax_error_file(error) == dependency:
+        return Message("loader.imports_syntax_error", **names, line=error.lineno,
+                       error=error.msg)
+    line = _innermost_line_in(dependency, error)
+    where = Message("loader.at_line", line=line) if line else ""
+    return Message("loader.imports_import_error", **names, type=type(error).__name__,
+                   error=str(error), where=where)
+
+
+def _broken_imports(path: Path, error: BaseException) -> list[Path]:
+    """The other modules of ``path``'s directory being imported when ``error`` came,
+    outermost first: the last is the one that failed; empty when ``path`` itself did.
+
+    An error passes through the ``<module>`` frame of each module whose import it
+    interrupted (frames of functions merely *called* at import time are no such frame).
+    A syntax error has no frame of its module: Python compiles a module before running
+    it, and the error names the file. A module missing from the directory shows as a
+    ``ModuleNotFoundError`` of our package.
+    """
+    path = _absolute(path)
+    importing = [_absolute(f.filename) for f in traceback.extract_tb(error.__traceback__)
+                 if f.name == "<module>"]
+    chain = list(dict.fromkeys(f for f in importing if f.parent == path.parent and f != path))
+    failed = _failed_without_a_frame(path.parent, error)
+    if failed is not None:
+        return [] if failed == path else [*chain, failed]
+    return chain
+
+
+def _failed_without_a_frame(directory: Path, error: BaseException) -> Path | None:
+    """A module of ``directory`` that could not even start running: a syntax error in it,
+    or it is missing."""
+    if isinstance(error, SyntaxError):
+        file = _syntax_error_file(error)
+        return file if file is not None and file.parent == directory else None
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        package, _, module = error.name.partition(".")
+        if package.startswith((SUBMISSION_PACKAGE, REFERENCE_PACKAGE)) and module \
+                and "." not in module and not (directory / f"{module}.py").is_file():
+            return directory / f"{module}.py"
+    return None
+
+
+def _syntax_error_file(error: SyntaxError) -> Path | None:
+    return _absolute(error.filename) if error.filename else None
+
+
+def _absolute(file: str | Path) -> Path:
+    """``file`` as Python names a module's file (our directories may be given relative)."""
+    return Path(os.path.abspath(file))
+
+
 def _innermost_line_in(path: Path, error: BaseException) -> int | None:
-    lines = [
-        f.lineno for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == path
-    ]
+    path = _absolute(path)
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__)
+             if _absolute(f.filename) == path]
     return lines[-1] if lines else None
 
 

@@ -44,11 +44,16 @@ class TimedOut(BaseException):
 
 class WorkerFailed(BaseException):
     """Under ``--isolate``: a call outlived ``--call-timeout`` or ``--memory-limit``, ended
-    its worker process, or tampered with torch or the grader. ``str()`` says which.
+    its worker process, or tampered with torch or the grader. ``message`` (a
+    :class:`~gradkata.messages.Message`; ``str()``: its English) says which.
 
     A BaseException, like :class:`TimedOut`: hypothesis must not replay the example
     (each replay would start a worker again), and no check may catch it as an answer.
     """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def todo_origins(error: BaseException) -> tuple[str, ...] | None:
@@ -117,7 +122,7 @@ def explain(error: BaseException, timeout: float | None = None) -> str:
     if isinstance(error, CheckFailure):
         return getattr(error, "message", None) or str(error)
     if isinstance(error, WorkerFailed):
-        return str(error)
+        return getattr(error, "message", None) or str(error)
     if isinstance(error, TimedOut) or (isinstance(error, _Failed) and "Timeout" in str(error)):
         limit = Message("outcomes.seconds", seconds=timeout) if timeout else ""
         return Message("outcomes.time_limit", limit=limit)

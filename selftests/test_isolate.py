@@ -1,33 +1,44 @@
 """``--isolate`` (SPEC §4): the wire in-process, then whole runs against planted attacks.
 
 The first tests connect a test end and a worker end over a socket pair in
-this process (the worker end serving from a thread): what crosses, and how.
-The runs at the end grade copies of the course in subprocesses: the
-reference scores full marks, stubs stay todo, and each planted sabotage
-fails only its own exercise, with the JSON left as the grader wrote it.
+this process (the worker end serving from a thread): what crosses, and how,
+and what the learner is told, in every language, when a check fails in the
+worker or the worker must end. The runs at the end grade copies of the
+course in subprocesses: the reference scores full marks, stubs stay todo,
+and each planted sabotage fails only its own exercise, with the JSON left as
+the grader wrote it.
 """
+
+# ruff: noqa: RUF001 - full-width punctuation is correct in Chinese text
 
 from __future__ import annotations
 
 import json
 import pickle
+import signal
 import socket
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 import gradkata
+from gradkata import outcomes
 from gradkata.checks import purity
 from gradkata.checks.failure import CheckFailure
-from gradkata.isolate.grader_end import GraderEnd, RemoteError
+from gradkata.isolate import pool
+from gradkata.isolate.grader_end import GraderEnd, RemoteError, received_text
+from gradkata.isolate.peer import Unsendable
 from gradkata.isolate.protocol import ConnectionLost, loads
-from gradkata.isolate.worker_end import WorkerEnd
+from gradkata.isolate.worker_end import Tampered, WorkerEnd
+from gradkata.messages import Message, render
 from gradkata.outcomes import WorkerFailed, todo_origins
 
 from .conftest import ROOT
+from .test_messages import CJK, english_left_in
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "socketpair"), reason="POSIX only")
 
@@ -91,20 +102,31 @@ WORKER_SIDE = {
     "apply": lambda f, x: f(x) * 2,
     "peek": getattr,
     "sgd_step": lambda params, lr: [p.sub_(lr) for p in params] and None,
+    "double": lambda x: x * 2,
+    "matmul": torch.matmul,
 }
 
 
-@pytest.fixture
-def worker():
-    """A test end whose worker end serves :data:`WORKER_SIDE` from a thread of this process."""
+def served(handlers: dict) -> tuple[socket.socket, threading.Thread]:
+    """The test end's socket of a worker end serving ``handlers`` from a thread."""
     ours, theirs = socket.socketpair()
-    end = WorkerEnd(theirs, {"fn": WORKER_SIDE.__getitem__})
-    thread = threading.Thread(target=end.serve_forever, daemon=True)
+    thread = threading.Thread(target=WorkerEnd(theirs, handlers).serve_forever, daemon=True)
     thread.start()
-    grader = GraderEnd(ours, timeout=10, on_end=lambda kind, detail: f"ended ({kind})")
-    yield lambda name: grader.request(("fn", name))
+    return ours, thread
+
+
+@pytest.fixture
+def pair():
+    """A test end whose worker end serves :data:`WORKER_SIDE` from a thread of this process."""
+    ours, thread = served({"fn": WORKER_SIDE.__getitem__})
+    yield GraderEnd(ours, timeout=10, on_end=lambda kind, detail: f"ended ({kind})")
     ours.close()
     thread.join(5)
+
+
+@pytest.fixture
+def worker(pair):
+    return lambda name: pair.request(("fn", name))
 
 
 # -- the wire -----------------------------------------------------------------------------------
@@ -217,6 +239,122 @@ def test_a_proxy_of_an_ended_worker_fails_clearly(worker):
         node.name  # noqa: B018
 
 
+# -- what the learner is told, in every language -------------------------------------------------
+
+def test_a_check_that_fails_in_the_worker_comes_back_as_its_message(pair):
+    doubles, matmul = pair.request(("fn", "double")), pair.request(("fn", "matmul"))
+    fields = {"what": "Linear.forward(x)", "advice": "torch.matmul"}
+    with pytest.raises(CheckFailure) as caught:  # the helper runs in the worker, as in a run
+        pair.request(("check", "gradkata.checks.layers_checks:check_calls",
+                      (doubles, torch.ones(2)), {"required": matmul, **fields}))
+    explanation = outcomes.explain(caught.value)
+    assert isinstance(explanation, Message)
+    assert explanation.key == "layers.never_called"
+    assert explanation == "Linear.forward(x) never called torch.matmul"
+    assert render(explanation, "zh") == "Linear.forward(x) 从未调用 torch.matmul"
+
+
+def test_a_text_from_a_worker_is_a_message_only_where_it_fits_our_catalogues():
+    kept = {"key": "training.not_finite", "fields": {"what": "loss"}, "text": "loss ..."}
+    assert render(received_text(kept), "zh") == "loss 中含有 inf 或 nan"
+    made_up = {"key": "no.such_key", "fields": {}, "text": "all checks passed"}
+    assert received_text(made_up) == "all checks passed"
+    assert received_text("a course author's words") == "a course author's words"
+    for malformed in ([1], {"float": "nan"}, 3):
+        with pytest.raises(ConnectionLost):
+            received_text(malformed)
+
+
+OPTIONS = pool.PoolOptions(label="submission", directory=Path("submission"),
+                           catalog_path=ROOT / "catalog.toml", call_timeout=2,
+                           memory_limit=1500, seed=0)
+
+
+def ended(kind: str, detail: str = "", status: int | None = None) -> WorkerFailed:
+    """What a test gets when the worker ends for ``kind`` (no worker needed to say it)."""
+    grader = GraderEnd(None, timeout=1,
+                       on_end=lambda k, d: pool.why_it_ended(k, d, OPTIONS, status))
+    return grader.end(kind, detail)
+
+
+def reported(error: BaseException) -> WorkerFailed:
+    """What a test gets when the worker reports ``error``, sent as a worker sends it."""
+    info = loads(pickle.dumps(WorkerEnd(None, {}).error_info(error)), lambda record: record)
+    grader = GraderEnd(None, timeout=1,
+                       on_end=lambda k, d: pool.why_it_ended(k, d, OPTIONS, None))
+    return grader._rebuild(*info)
+
+
+WORKER_FAILURES = {
+    "timeout": (lambda: ended("timeout"), "did not return within 2 s (--call-timeout)"),
+    "memory": (lambda: reported(MemoryError()), "over the 1500 MiB --memory-limit"),
+    "exit": (lambda: ended("lost", status=3 << 8), "with os._exit(3)"),
+    "segfault": (lambda: ended("lost", status=signal.SIGSEGV), "signal SIGSEGV (a crash"),
+    "killed": (lambda: ended("lost", status=signal.SIGKILL), "signal SIGKILL (killed"),
+    "aborted": (lambda: ended("lost", status=signal.SIGABRT), "signal SIGABRT (aborted"),
+    "other_signal": (lambda: ended("lost", status=signal.SIGTERM), "with signal SIGTERM"),
+    "lost": (lambda: ended("lost", "a malformed reply"), "broke its worker's connection"),
+    "interrupted": (lambda: ended("interrupted"), "was interrupted in the middle of a call"),
+    "system_exit": (lambda: reported(SystemExit(2)), "raised SystemExit(2), which would end"),
+    "keyboard": (lambda: reported(KeyboardInterrupt()), "raised KeyboardInterrupt, which"),
+    "tamper": (lambda: reported(Tampered(["torch.allclose"])), "replaced torch.allclose: leave"),
+    "unsendable": (lambda: reported(Unsendable("maximum recursion depth exceeded")),
+                   "returned something that cannot be sent back: maximum recursion"),
+}
+
+
+@pytest.mark.parametrize("kind", WORKER_FAILURES)
+def test_every_way_a_worker_ends_is_told_in_every_language(kind):
+    make, english = WORKER_FAILURES[kind]
+    failure = make()
+    assert isinstance(failure, WorkerFailed)
+    explanation = outcomes.explain(failure)
+    assert explanation.startswith("your code ")
+    assert english in explanation
+    chinese = render(explanation, "zh")
+    assert chinese.startswith("你的代码"), chinese
+    assert english_left_in(chinese) == [], chinese
+
+
+def fake_pool(handlers: dict, opened: list) -> SimpleNamespace:
+    """A pool whose zygote "forks" a worker end serving ``handlers`` from a thread."""
+    def fork(topic):
+        ours, thread = served(handlers)
+        opened.append((ours, thread))
+        return 0, ours
+    return SimpleNamespace(options=OPTIONS, zygote=SimpleNamespace(fork=fork))
+
+
+def test_a_worker_that_ends_while_importing_says_so_in_every_language(monkeypatch):
+    monkeypatch.setattr(pool, "kill_group", lambda pid: None)  # no process to kill here
+    opened = []
+
+    def import_and_exit():
+        raise SystemExit(2)
+
+    worker = pool.TopicWorker(fake_pool({"import": import_and_exit}, opened), "tensors")
+    state, problem, *_ = worker.start()
+    assert state == "error"
+    assert problem == ("tensors.py raised SystemExit(2), which would end its worker process "
+                       "while being imported")
+    with pytest.raises(WorkerFailed) as caught:
+        worker.connection()  # the worker ended: a fresh one fails alike
+    failure = outcomes.explain(caught.value)
+    assert failure == f"a fresh worker could not import tensors: {problem}"
+    old = worker.peer
+    with pytest.raises(WorkerFailed) as caught:
+        old.request(("seed", 1))
+    lived = outcomes.explain(caught.value)
+    assert lived.startswith("this object lived in a worker process that has ended: your code")
+    for text in (problem, failure, lived):
+        chinese = render(text, "zh")
+        assert CJK.search(chinese)
+        assert english_left_in(chinese) == [], chinese
+    for ours, thread in opened:
+        ours.close()
+        thread.join(5)
+
+
 # -- whole runs ---------------------------------------------------------------------------------
 
 ATTACKS = Path(__file__).resolve().parent / "isolate_attacks"
@@ -251,7 +389,8 @@ def assert_the_graders_own_json(document: dict, impl: str) -> None:
 
 
 @pytest.mark.timeout(600)
-def test_code_that_ends_its_worker_fails_only_its_own_exercise(pytester):
+def test_code_that_ends_its_worker_fails_only_its_own_exercise(pytester, monkeypatch):
+    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")  # the card in Chinese; the JSON stays English
     submission = planted(pytester.path / "submission", {"tensors": "tensors_crashes.py"})
     result, document = isolated_run(
         pytester, "--impl", str(submission), "--call-timeout", "2", "--memory-limit", "1500",
@@ -269,6 +408,7 @@ def test_code_that_ends_its_worker_fails_only_its_own_exercise(pytester):
         assert cause in entry["output"], entry
     for exercise in FULL_MARKS_EXPECTED:
         assert tests[exercise]["score"] == tests[exercise]["max_score"], tests[exercise]
+    result.stdout.fnmatch_lines(["*你的代码没有在 2 秒内返回（--call-timeout）*"])
 
 
 @pytest.mark.timeout(600)

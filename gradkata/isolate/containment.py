@@ -21,6 +21,8 @@ import signal
 import sys
 from pathlib import Path
 
+from ..messages import Message
+
 PR_SET_CHILD_SUBREAPER = 36
 WATCHED_MODULES = (
     "builtins", "torch", "torch.nn.functional", "torch.testing", "torch.overrides",
@@ -79,19 +81,18 @@ def kill_group(pid: int) -> None:
             pass
 
 
-def describe_status(status: int) -> str:
-    """How a process ended, from its ``waitpid`` status, in the learner's words."""
+def describe_status(status: int) -> Message:
+    """How a process ended, from its ``waitpid`` status: what the code did, in every language."""
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         try:
             name = signal.Signals(number).name
         except ValueError:
-            name = f"signal {number}"
-        why = {"SIGSEGV": " (a crash: memory it may not touch)",
-               "SIGKILL": " (killed: by itself, or for using too much memory)",
-               "SIGABRT": " (aborted, e.g. for want of memory)"}.get(name, "")
-        return f"ended its worker process with signal {name}{why}"
-    return f"ended its worker process with os._exit({os.WEXITSTATUS(status)})"
+            name = str(number)
+        why = {"SIGSEGV": Message("isolate.segfault"), "SIGKILL": Message("isolate.killed"),
+               "SIGABRT": Message("isolate.aborted")}.get(name, "")
+        return Message("isolate.signal", name=name, why=why)
+    return Message("isolate.exit", code=os.WEXITSTATUS(status))
 
 
 class TamperGuard:

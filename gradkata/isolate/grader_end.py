@@ -3,7 +3,10 @@
 It trusts nothing it receives: messages are unpickled with the restricted
 unpickler, a reply must come within ``--call-timeout``, and a worker that
 breaks the protocol, dies or runs out of time is killed (``on_end`` does
-that and says how it ended) and reported as :class:`WorkerFailed`. It serves
+that and says how it ended) and reported as :class:`WorkerFailed`. A check
+that fails in the worker, and a worker's account of why it must end, cross
+as message data (:func:`gradkata.messages.to_data`) and are rebuilt here, so
+they still speak every language the grader speaks. It serves
 the worker's call-backs into objects the tests passed it, and nothing else:
 public attributes only, so a worker cannot walk from a callback to the
 modules of the test process.
@@ -22,6 +25,7 @@ from collections.abc import Callable
 import torch
 
 from ..checks.failure import CheckFailure
+from ..messages import Message, from_data
 from ..outcomes import WorkerFailed
 from .peer import Peer
 from .protocol import ConnectionLost, Deadline
@@ -44,7 +48,9 @@ class RemoteError(Exception):
 
 
 class GraderEnd(Peer):
-    """``on_end(kind, detail)`` kills the worker and returns the learner-facing reason."""
+    """``on_end(kind, detail)`` kills the worker and returns why it ended, as what the
+    code did ("did not return within 2 s ..."): :class:`WorkerFailed` says "your code"
+    before it. ``ended`` keeps that reason once the connection is over."""
 
     role = "t"
 
@@ -57,8 +63,7 @@ class GraderEnd(Peer):
 
     def request(self, body: tuple):
         if self.ended is not None:
-            raise WorkerFailed(f"this object lived in a worker process that has ended: "
-                               f"{self.ended}")
+            raise WorkerFailed(Message("isolate.ended_worker", why=self._your_code()))
         outermost = self.deadline is None
         if outermost:
             self.deadline = time.monotonic() + self.timeout
@@ -81,7 +86,10 @@ class GraderEnd(Peer):
     def end(self, kind: str, detail: str) -> WorkerFailed:
         if self.ended is None:
             self.ended = self._on_end(kind, detail)
-        return WorkerFailed(self.ended)
+        return WorkerFailed(self._your_code())
+
+    def _your_code(self) -> Message:
+        return Message("isolate.your_code", what=self.ended)
 
     def describe(self, proxy) -> str | None:
         if self.ended is not None:
@@ -104,14 +112,18 @@ class GraderEnd(Peer):
         raise self._rebuild(*value)
 
     def _rebuild(self, kind, type_name, message, where, origins, token) -> BaseException:
-        if not (isinstance(type_name, str) and isinstance(message, str)):
+        """``message``: the exception's text; for a failed check and the ended kinds, a
+        text as :func:`~gradkata.messages.to_data` keeps it (a message in every language)."""
+        if not isinstance(type_name, str):
             raise ConnectionLost("a malformed error")
         if token in self._raised:
             return self._raised[token]
         if kind == "check":
-            return CheckFailure(message)
+            return CheckFailure(received_text(message))
         if kind in ENDED_KINDS:
-            return self.end(kind, message)
+            return self.end(kind, received_text(message))
+        if not isinstance(message, str):
+            raise ConnectionLost("a malformed error")
         error = _builtin_error(type_name, message)
         if _is_location(where):
             error.gradkata_where = where
@@ -155,6 +167,23 @@ class GraderEnd(Peer):
             fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
             return (RECORD, cls.__module__, cls.__qualname__, fields)
         return None
+
+
+def received_text(data) -> str:
+    """A text a worker sent as :func:`~gradkata.messages.to_data` made it: a
+    :class:`~gradkata.messages.Message` again where its key and fields fit our catalogues,
+    else the English it came with. Anything but a text breaks the protocol."""
+    if type(data) is str:
+        return data
+    if not isinstance(data, dict):
+        raise ConnectionLost("a malformed text")
+    try:
+        text = from_data(data)
+    except Exception:  # nested beyond recursion, say: the worker is trusted for nothing
+        text = None
+    if not isinstance(text, str):
+        raise ConnectionLost("a malformed text")
+    return text
 
 
 def _builtin_error(type_name: str, message: str) -> Exception:

@@ -33,7 +33,12 @@ MINE, YOURS, ARRAY, VALUE = "O", "Y", "N", "V"
 
 
 class Unsendable(Exception):
-    """A reply could not be encoded (too deeply nested, or an object of another worker)."""
+    """A reply could not be encoded (too deeply nested, or an object of another worker);
+    ``reason``: why, in Python's words."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"returned something that cannot be sent back: {reason}")
+        self.reason = reason
 
 
 class Peer:
@@ -89,7 +94,7 @@ class Peer:
         try:
             self._send(("reply", number, reply))
         except (pickle.PicklingError, RecursionError, TypeError, ValueError) as error:
-            unsendable = Unsendable(f"returned something that cannot be sent back: {error}")
+            unsendable = Unsendable(str(error))
             self._send(("reply", number, ("error", self.error_info(unsendable))))
 
     def _send(self, message: tuple) -> None:

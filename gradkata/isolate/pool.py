@@ -18,9 +18,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..messages import Message
 from ..outcomes import WorkerFailed
 from .containment import describe_status, kill_group
-from .grader_end import GraderEnd
+from .grader_end import GraderEnd, received_text
 from .protocol import ConnectionLost, Deadline, recv_frame, send_frame
 
 STARTUP_SECONDS = 180.0  # the zygote imports torch and warms fake tensors: seconds, not minutes
@@ -105,20 +106,32 @@ class TopicWorker:
         self.peer = GraderEnd(sock, timeout=self.pool.options.call_timeout,
                               on_end=self._ender(self.pid))
         try:
-            loaded = self.peer.request(("import",))
+            loaded = self._import()
         except WorkerFailed as failure:
-            return ("error", f"{self.topic}.py {str(failure).removeprefix('your code ')} "
-                             f"while being imported", [], [])
+            what = self.peer.ended if self.peer.ended is not None else failure.message
+            return ("error", Message("isolate.while_imported", file=f"{self.topic}.py",
+                                     what=what), [], [])
         if self.seed is not None:
             self.peer.request(("seed", self.seed))
         return loaded
+
+    def _import(self) -> tuple:
+        reply = self.peer.request(("import",))
+        try:
+            state, problem, names, loaded = reply
+            if not all(isinstance(n, str) for n in (state, *names, *loaded)):
+                raise TypeError("not names")
+            return state, received_text(problem), names, loaded
+        except (ConnectionLost, TypeError, ValueError):
+            raise self.peer.end("lost", "a malformed reply to import") from None
 
     def connection(self) -> GraderEnd:
         """The live connection, forking a fresh worker if the last one ended."""
         if self.peer is None or self.peer.ended is not None:
             state, problem, *_ = self.start()
             if state != "ok":
-                raise WorkerFailed(f"a fresh worker could not import {self.topic}: {problem}")
+                raise WorkerFailed(Message("isolate.fresh_worker", topic=self.topic,
+                                           problem=problem))
         return self.peer
 
     def request(self, body: tuple):
@@ -135,22 +148,30 @@ class TopicWorker:
     def _ender(self, pid: int):
         def end(kind: str, detail: str) -> str:
             kill_group(pid)
-            options = self.pool.options
-            if kind == "timeout":
-                return (f"your code did not return within {options.call_timeout:g} s "
-                        f"(--call-timeout): an infinite loop, or a very slow one?")
-            if kind == "memory":
-                return (f"your code ran out of memory: over the {options.memory_limit} MiB "
-                        f"--memory-limit")
-            if kind == "lost":
-                status = self.pool.zygote.status(pid)
-                if status is not None:
-                    return f"your code {describe_status(status)}"
-                return f"your code broke its worker's connection ({detail})"
-            if kind == "interrupted":
-                return "your code was interrupted in the middle of a call"
-            return f"your code {detail.removeprefix('your code ')}"
+            status = self.pool.zygote.status(pid) if kind == "lost" else None
+            return why_it_ended(kind, detail, self.pool.options, status)
         return end
+
+
+def why_it_ended(kind: str, detail: str, options: PoolOptions, status: int | None) -> str:
+    """What the code did that ended its worker (:class:`WorkerFailed` puts "your code"
+    before it).
+
+    kind: "timeout", "memory", "lost" (the connection broke; ``status``: how the process
+    ended, if it did), "interrupted", or what the worker reported ("ended", "tamper",
+    "unsendable"; ``detail``: its words, a message).
+    """
+    if kind == "timeout":
+        return Message("isolate.timeout", seconds=options.call_timeout)
+    if kind == "memory":
+        return Message("isolate.memory", limit=options.memory_limit)
+    if kind == "lost":
+        if status is not None:
+            return describe_status(status)
+        return Message("isolate.connection_broken", detail=detail)
+    if kind == "interrupted":
+        return Message("isolate.interrupted")
+    return detail
 
 
 class Pool:

@@ -19,6 +19,7 @@ import torch
 
 from ..catalog import Catalog
 from ..loader import Implementation, load_topic
+from ..messages import Message, to_data
 from .containment import TamperGuard, limit_memory
 from .worker_end import WorkerEnd
 
@@ -65,7 +66,8 @@ class _TopicServer:
         self.end: WorkerEnd | None = None
 
     def import_topic(self) -> tuple:
-        """``(state, problem, names, loaded topics)`` of this worker's topic."""
+        """``(state, problem, names, loaded topics)`` of this worker's topic; ``problem`` as
+        message data (:func:`~gradkata.messages.to_data`), to be read in every language."""
         guard = TamperGuard()
         setup = self.setup
         self.impl = load_topic(setup.label, setup.directory, setup.catalog, self.topic,
@@ -74,10 +76,11 @@ class _TopicServer:
         self.end.tamper_guard = guard
         load = self.impl.topics[self.topic]
         if replaced and load.state == "ok":
-            return ("error", f"{load.path.name} replaced {', '.join(replaced[:3])} when "
-                             f"imported: leave torch and the grader as they are", [], [])
+            problem = Message("isolate.replaced_at_import", file=load.path.name,
+                              names=", ".join(replaced[:3]))
+            return ("error", to_data(problem), [], [])
         names = sorted(vars(load.module)) if load.module is not None else []
-        return (load.state, str(load.problem), names, sorted(self.impl.topics))
+        return (load.state, to_data(load.problem), names, sorted(self.impl.topics))
 
     def module(self, topic: str):
         """The module this worker's code sees as ``topic`` (a stand-in where broken)."""

@@ -5,7 +5,10 @@ goes as a ``str``, a tensor subclass as a plain tensor, read with torch's
 function handling off), so whatever the code under grade returns, the test
 process compares real numbers. Fake and meta tensors, which have no data,
 go as references. After every request the :class:`TamperGuard` puts back
-what the code replaced in torch or the grader, and the request fails.
+what the code replaced in torch or the grader, and the request fails. A
+failed check, and the reason a call must end the worker, go as message data
+(:func:`gradkata.messages.to_data`): the test process rebuilds them in every
+language.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from torch.utils._python_dispatch import _disable_current_modes
 
 from .. import outcomes
 from ..checks.failure import CheckFailure
+from ..messages import Message, to_data
 from .containment import TamperGuard
 from .grader_end import OPERATORS, RECORD, RemoteError
-from .peer import VALUE, Peer
+from .peer import VALUE, Peer, Unsendable
 
 PLAIN_BASES = (bool, int, float, complex, str, bytes)
 CONTAINERS = (tuple, list, dict, set, frozenset)
@@ -87,21 +91,15 @@ class WorkerEnd(Peer):
         return self._handlers[op](*args)
 
     def error_info(self, error: BaseException) -> tuple:
+        """``(kind, type name, message, where, origins, token)`` of an exception raised here."""
         token = getattr(error, "gradkata_token", None)
         name, message = type(error).__name__, _text(error)
-        if isinstance(error, Tampered):
-            replaced = ", ".join(error.args[0][:3])
-            return ("tamper", name, f"your code replaced {replaced}: leave torch and the "
-                                    f"grader as they are", None, None, token)
+        ending = _ending(error, name, message)
+        if ending is not None:
+            kind, why = ending
+            return (kind, name, _as_data(why), None, None, token)
         if isinstance(error, CheckFailure):
-            return ("check", name, message, None, None, token)
-        if isinstance(error, MemoryError) or (isinstance(error, RuntimeError) and any(
-                word in message for word in MEMORY_WORDS)):
-            return ("memory", name, message, None, None, token)
-        if not isinstance(error, Exception):
-            code = getattr(error, "code", "")
-            what = f"{name}({code!r})" if isinstance(error, SystemExit) else name
-            return ("ended", name, f"raised {what}, which would end its worker process",
+            return ("check", name, _as_data(getattr(error, "message", None) or message),
                     None, None, token)
         origins = outcomes.todo_origins(error) if isinstance(error, NotImplementedError) else None
         return ("raised", name, message, outcomes.graded_location(error), origins, token)
@@ -154,6 +152,22 @@ class WorkerEnd(Peer):
         return cls(**fields)
 
 
+def _ending(error: BaseException, name: str, message: str) -> tuple[str, object] | None:
+    """``(kind, what the code did)`` when ``error`` must end this worker, else None."""
+    if isinstance(error, Tampered):
+        return "tamper", Message("isolate.replaced", names=", ".join(error.args[0][:3]))
+    if isinstance(error, Unsendable):  # the mirror sent half an update: no way to go on
+        return "unsendable", Message("isolate.unsendable", error=error.reason)
+    if isinstance(error, MemoryError) or (isinstance(error, RuntimeError) and any(
+            word in message for word in MEMORY_WORDS)):
+        return "memory", message
+    if not isinstance(error, Exception):
+        code = getattr(error, "code", "")
+        what = f"{name}({code!r})" if isinstance(error, SystemExit) else name
+        return "ended", Message("isolate.would_end", what=what)
+    return None
+
+
 def _is_fake(tensor: torch.Tensor) -> bool:
     from torch._subclasses.fake_tensor import FakeTensor
 
@@ -166,6 +180,14 @@ def _plain_value(base: type, obj):
     slot = {int: int.__int__, float: float.__float__, complex: complex.__complex__,
             str: str.__str__, bytes: lambda b: bytes(memoryview(b))}[base]
     return slot(obj)
+
+
+def _as_data(text: str) -> object:
+    """``text`` as message data; its English where a field cannot be described."""
+    try:
+        return to_data(text)
+    except Exception:
+        return _text(text)
 
 
 def _text(error: BaseException) -> str:
