@@ -373,8 +373,9 @@ def test_learner_repository_installs_in_a_fresh_venv_and_grades_its_stubs(catalo
     python = fresh_venv(tmp_path / "venv", package_view(tmp_path / "packages"))
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("PYTHON", "PYTEST", "VIRTUAL_ENV"))}
+    # No bytecode: the shared packages' __pycache__ must not learn this venv's paths.
     env |= {"PYTHONNOUSERSITE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "PIP_NO_INDEX": "1"}
+            "PIP_NO_INDEX": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 
     def run(*args: str) -> subprocess.CompletedProcess:
         # -P: the learner repo's own gradkata/ folder must not shadow the installed package
