@@ -229,7 +229,10 @@ def test_impl_path_outside_the_course_works_from_the_course_directory(tmp_path):
 
 
 def test_the_same_submission_gets_byte_identical_json_in_another_process(pytester, monkeypatch):
-    """Hash seed and thread settings of the process must not change a grade."""
+    """Hash seed and thread settings of the process must not change a grade.
+
+    Graded as ``gradkata batch`` grades: isolated, with the ``grading`` profile.
+    """
     source = (
         reference_source() + "\n\ndef softmax(x, dim=-1):\n    e = torch.exp(x)\n"
         "    return e / e.sum(dim, keepdim=True)\n"
@@ -247,9 +250,12 @@ def test_the_same_submission_gets_byte_identical_json_in_another_process(pyteste
             "activations.softmax",
             "--exercise",
             "activations.softmax_backward",
+            "--isolate",
+            "--hypothesis-profile=grading",
         )
         assert result.ret == 1
         document.pop("execution_time")
         documents.append(json.dumps(document, sort_keys=True))
     assert documents[0] == documents[1]
     assert "not finite" in documents[0]
+    assert json.loads(documents[0])["extra_data"]["seed"] == 0  # the seed is on record
