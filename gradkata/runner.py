@@ -16,11 +16,12 @@ import io
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from . import split
 from .catalog import Catalog
 from .grading import Grade
 
@@ -80,12 +81,10 @@ class _Listener:
     progress: Callable[[int, int], None] | None = None
     total: int = 0
     done: int = 0
-    files: set = field(default_factory=set)
     run: GradeRun | None = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.total = len(session.items)
-        self.files = {Path(item.path) for item in session.items}
+        self.total = len(session.items)  # split in processes: this process's share
 
     def pytest_runtest_logfinish(self, nodeid, location) -> None:
         self.done += 1
@@ -103,11 +102,12 @@ class _Listener:
         grading = session.config.stash.get(SESSION, None)
         if grading is None or grading.grade is None:
             return
+        files = {Path(item.path) for item in session.items}  # every process's tests, by now
         nxt = grading.grade.next_up()
         self.run = GradeRun(
             exit_code=0, grade=grading.grade, profile=settings.get_current_profile_name(),
             next_location=grading.impl.location(nxt.exercise) if nxt and grading.impl else None,
-            stopped_early=grading.stopped_early, test_files=tuple(sorted(self.files)),
+            stopped_early=grading.stopped_early, test_files=tuple(sorted(files)),
             document=gradescope.results(grading.grade, version=__version__,
                                         impl_label=grading.options.impl,
                                         seed=grading.options.seed, execution_time=0.0))
@@ -134,11 +134,13 @@ def settle_memory() -> None:
 
 
 def grade(catalog: Catalog, request: GradeRequest, *,
-          progress: Callable[[int, int], None] | None = None) -> GradeRun:
+          progress: Callable[[int, int], None] | None = None, processes: int = 1) -> GradeRun:
     """Run the course's tests in this process for ``request``; return the grade.
 
     pytest's own output is kept (``GradeRun.output``), not printed; ``progress``
     is called with (tests done, tests collected) after every test.
+    processes: above 1 (POSIX only, else ignored), this process forks and the
+    tests are split between the copies (:mod:`gradkata.split`); same grade.
     """
     listener = _Listener(progress=progress)
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -147,8 +149,10 @@ def grade(catalog: Catalog, request: GradeRequest, *,
     before = set(sys.modules)
     buffer = io.StringIO()
     try:
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-            code = int(pytest.main(request.pytest_args(catalog), plugins=[listener]))
+        args = request.pytest_args(catalog)
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer), \
+                split.team(processes, lambda plugins: pytest.main(args, plugins=plugins)) as share:
+            code = int(pytest.main(args, plugins=[listener, *share]))
     finally:
         kept.restore()
         _forget_graded_modules(before)

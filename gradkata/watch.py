@@ -11,6 +11,16 @@ imports and warm-up on every save.
 
 Polling uses only ``os.stat`` (modification time, size, inode): no inotify,
 so it works the same on Linux, macOS and Windows.
+
+Nearly all of a verdict's time is the exercise's own tests (hypothesis
+examples and checks, no single hot spot), and they are independent: each
+is seeded from its node id, hypothesis is derandomized. So where the
+platform can fork (POSIX) and there are two cores, a grading forks the warm
+process and each copy runs half of the tests (:mod:`gradkata.split`); the
+parent grades once from every outcome, in the order one process records
+them, so the verdict stays that of ``pytest --exercise ID``. A child that
+dies or hangs only costs time: the parent runs its tests. ``processes``
+(``gradkata watch --jobs N``) sets how many copies; 1 keeps one process.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import split
 from .catalog import Catalog
 from .runner import GradeRequest, GradeRun, grade, settle_memory, warm_up
 
@@ -102,8 +113,11 @@ class Watch:
     """Grades a request again whenever the implementation folder changes."""
 
     def __init__(self, catalog: Catalog, request: GradeRequest, folder: Path,
-                 on_verdict: Callable[[GradeRun, set[str]], None], poller: Poller | None = None):
+                 on_verdict: Callable[[GradeRun, set[str]], None], poller: Poller | None = None,
+                 processes: int | None = None):
         self.catalog, self.request, self.on_verdict = catalog, request, on_verdict
+        # None: two processes share the tests where there are two cores and fork
+        self.processes = split.default_processes() if processes is None else processes
         # watching starts now: a save during the warm-up is graded right after it
         self.poller = poller or Poller(folder)
         self.files_for: dict[str, set[Path]] = {}  # exercise id -> its test files
@@ -120,7 +134,8 @@ class Watch:
     def grade_now(self, changed: set[str]) -> GradeRun:
         wanted = self.request.exercises or self._topics_of(changed)
         run = grade(self.catalog, replace(self.request, exercises=wanted,
-                                          test_files=self.test_files_for(wanted)))
+                                          test_files=self.test_files_for(wanted)),
+                    processes=self.processes)
         if run.exit_code == INTERRUPTED:  # pytest caught the learner's Ctrl-C
             raise KeyboardInterrupt
         self.on_verdict(run, changed)

@@ -25,6 +25,9 @@ def add_parser(commands, shared) -> None:
     watch.add_argument("ids", nargs="*", metavar="ID",
                        help="what to grade on each save (default: the saved file's topic)")
     add_watch_options(watch)
+    watch.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="processes that share each grading's tests (POSIX; default 2, "
+                            "at most one per core)")
     watch.add_argument("--grade-json", type=Path, default=None, metavar="PATH",
                        help="also write each verdict as Gradescope JSON, as pytest --grade-json")
     watch.add_argument("--events", action="store_true", help=argparse.SUPPRESS)  # for benchmarks
@@ -39,6 +42,7 @@ def add_watch_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(catalog: Catalog, args) -> int:
+    from ..split import default_processes
     from ..status import impl_directory
     from ..watch import Poller, Watch
 
@@ -48,7 +52,8 @@ def run(catalog: Catalog, args) -> int:
     request = grade_request(args, exercises=tuple(args.ids), grade_json=args.grade_json)
     print(say(args.lang, "watch_warming"), flush=True)
     watcher = Watch(catalog, request, folder, on_verdict=verdict_printer(catalog, args),
-                    poller=Poller(folder, interval=args.interval, debounce=args.debounce))
+                    poller=Poller(folder, interval=args.interval, debounce=args.debounce),
+                    processes=default_processes(args.jobs))
     watcher.start()
     what = " ".join(args.ids) if args.ids else say(args.lang, "watch_what_topic")
     print(say(args.lang, "watch_start", folder=relative(folder), what=what), flush=True)
