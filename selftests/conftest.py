@@ -22,3 +22,14 @@ def reference(catalog):
     from gradkata.loader import load_implementation
 
     return load_implementation("solutions", catalog.solutions_dir, catalog)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """As in a grading run: one thread, so that tiny tensors do not wait on a pool."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
