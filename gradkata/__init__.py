@@ -3,9 +3,12 @@
 __version__ = "0.1.0"
 
 from .checks.failure import CheckFailure
-from .markers import exercise
+from .markers import exercise, exercise_params
 
-__all__ = ["CheckFailure", "GradientCheckError", "__version__", "check_gradient", "exercise"]
+__all__ = [
+    "CheckFailure", "GradientCheckError", "__version__", "check_gradient", "exercise",
+    "exercise_params",
+]
 
 
 def __getattr__(name):

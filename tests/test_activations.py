@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradkata import check_gradient, exercise
+from gradkata import check_gradient, exercise_params
 from gradkata.checks import devices, purity, values
 from gradkata.checks.failure import CheckFailure
 from gradkata.checks.guard import check_no_forbidden_calls, check_source_clean, scan_source
@@ -135,11 +135,7 @@ BACKWARDS = [c for c in CASES.values() if c.is_backward]
 
 def params(family: str | Callable[[Case], str], cases=None) -> list:
     """One ``pytest.param`` per case, marked with its exercise and check family."""
-    rows = []
-    for case in cases if cases is not None else CASES.values():
-        check = family(case) if callable(family) else family
-        rows.append(pytest.param(case, id=case.name, marks=exercise(case.exercise_id, check)))
-    return rows
+    return exercise_params(CASES.values() if cases is None else cases, family)
 
 
 def describe(case: Case, call: Call) -> str:
@@ -355,14 +351,14 @@ def test_keeps_the_input_device_on_fake_cuda(impl, case: Case, data):
 @given(data=st.data())
 def test_matches_cpu_on_real_cuda(impl, case: Case, data):
     call = data.draw(case.calls(), label="call")
-    what = Message("tests_activations.on_cuda", what=describe(case, call))
+    what = Message("devices.on_cuda", what=describe(case, call))
     devices.check_cuda_parity(
         getattr(impl, case.name),
         *call.args,
         what=what,
         **call.kwargs,
         compare=lambda gpu, cpu: values.assert_close(
-            gpu, cpu, what=what, reference=Message("tests_activations.cpu_result")
+            gpu, cpu, what=what, reference=Message("devices.cpu_result")
         ),
     )
 

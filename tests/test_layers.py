@@ -597,12 +597,12 @@ def test_keeps_the_input_device_on_fake_cuda(impl, subject: Subject, data):
 @given(data=st.data())
 def test_matches_cpu_on_real_cuda(impl, subject: Subject, data):
     run = data.draw(subject.runs(), label="run")
-    what = Message("tests_activations.on_cuda", what=subject.what(run))
+    what = Message("devices.on_cuda", what=subject.what(run))
 
     def compare(gpu, cpu):
         for on_gpu, on_cpu in zip(tensor_leaves(gpu), tensor_leaves(cpu), strict=True):
             values.assert_close(on_gpu, on_cpu, what=what,
-                                reference=Message("tests_activations.cpu_result"))
+                                reference=Message("devices.cpu_result"))
 
     devices.check_cuda_parity(subject.start(impl, run), *run.tensors, what=what, compare=compare)
 

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradkata import check_gradient, exercise
+from gradkata import check_gradient, exercise_params
 from gradkata.checks import devices, purity, values
 from gradkata.checks.errors import check_raises_value_error
 from gradkata.checks.guard import check_no_forbidden_calls, check_source_clean, scan_source
@@ -209,11 +209,7 @@ CLASSIFIERS = [c for c in CASES.values() if c.loss.second == "labels"]
 
 def params(family: str | Callable[[Case], str], cases=None) -> list:
     """One ``pytest.param`` per case, marked with its exercise and check family."""
-    rows = []
-    for case in cases if cases is not None else CASES.values():
-        check = family(case) if callable(family) else family
-        rows.append(pytest.param(case, id=case.name, marks=exercise(case.exercise_id, check)))
-    return rows
+    return exercise_params(CASES.values() if cases is None else cases, family)
 
 
 def assert_matches_reference(case: Case, call: Call, result) -> None:
@@ -388,12 +384,12 @@ def test_keeps_the_input_device_on_fake_cuda(impl, case: Case, data):
 @given(data=st.data())
 def test_matches_cpu_on_real_cuda(impl, case: Case, data):
     call = data.draw(case.loss.calls(), label="call")
-    what = Message("tests_activations.on_cuda", what=case.call_text)
+    what = Message("devices.on_cuda", what=case.call_text)
     devices.check_cuda_parity(
         getattr(impl, case.name), *call.args, what=what,
         compare=lambda gpu, cpu: values.assert_close(gpu, cpu, what=what,
                                                      reference=Message(
-                                                         "tests_activations.cpu_result")))
+                                                         "devices.cpu_result")))
 
 
 @pytest.mark.parametrize("case", params("purity"))

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradkata import exercise
+from gradkata import exercise, exercise_params
 from gradkata.checks import devices, errors, purity, values
 from gradkata.checks.failure import CheckFailure
 from gradkata.checks.guard import check_no_forbidden_calls, check_source_clean, scan_source
@@ -159,8 +159,7 @@ FLOAT_CASES = [case for case in CASES.values() if case.name != "one_hot"]
 
 def params(family: str, cases=None) -> list:
     """One ``pytest.param`` per case, marked with its exercise and check family."""
-    return [pytest.param(case, id=case.name, marks=exercise(case.exercise_id, family))
-            for case in (cases if cases is not None else CASES.values())]
+    return exercise_params(CASES.values() if cases is None else cases, family)
 
 
 def describe(case: Case, call: Call) -> str:
@@ -350,12 +349,12 @@ def test_keeps_the_input_device_on_fake_cuda(impl, case: Case, data):
 @given(data=st.data())
 def test_matches_cpu_on_real_cuda(impl, case: Case, data):
     call = data.draw(case.calls(), label="call")
-    what = Message("tests_activations.on_cuda", what=describe(case, call))
+    what = Message("devices.on_cuda", what=describe(case, call))
     devices.check_cuda_parity(
         getattr(impl, case.name), *call.args, what=what, **call.kwargs,
         compare=lambda gpu, cpu: values.assert_close(gpu, cpu, what=what,
                                                      reference=Message(
-                                                         "tests_activations.cpu_result")))
+                                                         "devices.cpu_result")))
 
 
 @pytest.mark.parametrize("case", params("purity"))
